@@ -1,0 +1,325 @@
+"""One collection: resolve accounts, fan out over accounts × regions, write one snapshot."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from watchkeeper.collector import accounts, cloudtrail, cloudwatch, logs, securityhub, sns
+from watchkeeper.collector.aws import (
+    DEFAULT_REGION,
+    AwsOptions,
+    Clients,
+    CollectorSetupError,
+    ErrorLog,
+    Scope,
+    Telemetry,
+    assumed_session,
+    error_code,
+    make_session,
+)
+from watchkeeper.store import begin_snapshot, complete_snapshot
+from watchkeeper.store.model import Collection, CollectionError, Row, SnapshotInfo
+
+
+@dataclass(frozen=True)
+class CollectRequest:
+    db: Path
+    accounts: tuple[str, ...] = ()
+    organization: bool = False
+    role_name: str | None = None
+    external_id: str | None = None
+    regions: tuple[str, ...] = ()
+    aws: AwsOptions = field(default_factory=AwsOptions)
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    account_id: str
+    region: str
+    counts: dict[str, int]
+    errors: int
+
+
+class Reporter(Protocol):
+    """Progress sink; the CLI supplies a Rich or plain-text one."""
+
+    def begin(self, total_units: int) -> None: ...
+    def add_units(self, count: int) -> None: ...
+    def unit_done(self, summary: UnitSummary, telemetry: Telemetry) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class SilentReporter:
+    def begin(self, total_units: int) -> None:
+        pass
+
+    def add_units(self, count: int) -> None:
+        pass
+
+    def unit_done(self, summary: UnitSummary, telemetry: Telemetry) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    snapshot: SnapshotInfo
+    errors: list[CollectionError]
+    skipped_regions: dict[str, list[str]]
+    telemetry: Telemetry
+
+
+@dataclass
+class _Account:
+    account_id: str
+    clients: Clients | None
+    access_method: str
+    role_arn: str | None
+    regions: list[str] = field(default_factory=list)
+
+
+class _Sink:
+    """Thread-safe accumulation of rows into the Collection."""
+
+    def __init__(self, collection: Collection):
+        self.collection = collection
+        self._lock = threading.Lock()
+
+    def add(self, table: str, rows: list[Row]) -> None:
+        with self._lock:
+            self.collection.add(table, rows)
+
+
+def _targets(
+    request: CollectRequest, base: Clients, caller: accounts.Caller, home: str
+) -> list[str]:
+    if request.organization:
+        if not request.role_name:
+            raise CollectorSetupError("--organization needs --role-name (the role to assume)")
+        return accounts.organization_accounts(base, home)
+    if request.accounts:
+        others = [a for a in request.accounts if a != caller.account_id]
+        if others and not request.role_name:
+            raise CollectorSetupError(
+                f"--account {others[0]} is not the caller's account ({caller.account_id}); "
+                "give --role-name to assume a role there"
+            )
+        return sorted(dict.fromkeys(request.accounts))
+    return [caller.account_id]
+
+
+def collect(request: CollectRequest, reporter: Reporter | None = None) -> CollectOutcome:
+    """Collect every target account and region into a new snapshot of ``request.db``.
+
+    Raises CollectorSetupError for problems that stop everything (no credentials, bad
+    flags); per-API failures end up in the snapshot's collection_error rows instead.
+    """
+    reporter = reporter or SilentReporter()
+    telemetry = Telemetry()
+    errors = ErrorLog()
+    session = make_session(request.aws.profile)
+    home = session.region_name or DEFAULT_REGION
+    base = Clients(session, request.aws, telemetry)
+    caller = accounts.caller_identity(base, home)
+    targets = _targets(request, base, caller, home)
+    regions = list(dict.fromkeys(request.regions)) or None
+
+    snapshot_id = begin_snapshot(request.db, targets, regions, caller.arn)
+    collection = Collection(caller_arn=caller.arn, accounts=targets, regions=regions)
+    sink = _Sink(collection)
+    skipped: dict[str, list[str]] = {}
+    reporter.begin(len(targets) * len(regions) if regions else 0)
+
+    with ThreadPoolExecutor(max_workers=max(1, request.aws.concurrency)) as pool:
+        setups = list(
+            pool.map(
+                lambda acct: _setup_account(
+                    acct, request, base, caller, home, regions, errors, sink, skipped, reporter
+                ),
+                targets,
+            )
+        )
+        units = [(a, r) for a in setups if a.clients is not None for r in a.regions]
+        details: dict[str, cloudtrail.TrailDetail] = {}
+        details_lock = threading.Lock()
+        list(
+            pool.map(
+                lambda unit: _collect_unit(
+                    unit[0],
+                    unit[1],
+                    caller,
+                    errors,
+                    sink,
+                    details,
+                    details_lock,
+                    reporter,
+                    telemetry,
+                ),
+                units,
+            )
+        )
+    trail_rows = collection.tables.get("aws_cloudtrail_trail", [])
+    _complete_trail_details(setups, trail_rows, caller, errors, details)
+    for row in trail_rows:
+        detail = details.get(row["arn"])
+        if detail is not None:
+            cloudtrail.apply_detail(row, detail)
+    _mark_partial(collection, errors.errors)
+
+    collection.errors = sorted(
+        errors.errors,
+        key=lambda e: (e.account_id or "", e.region or "", e.service, e.operation, e.message),
+    )
+    collection.api_calls = telemetry.calls
+    collection.api_retries = telemetry.retries
+    info = complete_snapshot(request.db, snapshot_id, collection)
+    return CollectOutcome(info, collection.errors, skipped, telemetry)
+
+
+def _setup_account(
+    account_id: str,
+    request: CollectRequest,
+    base: Clients,
+    caller: accounts.Caller,
+    home: str,
+    regions: list[str] | None,
+    errors: ErrorLog,
+    sink: _Sink,
+    skipped: dict[str, list[str]],
+    reporter: Reporter,
+) -> _Account:
+    """Credentials, identity row and region list for one account."""
+    acct = _Account(account_id, None, "caller", None)
+    if account_id == caller.account_id:
+        acct.clients = base
+    else:
+        assert request.role_name is not None
+        acct.access_method = "assume_role"
+        try:
+            session, role_arn = assumed_session(
+                base, account_id, request.role_name, request.external_id, caller.partition, home
+            )
+        except Exception as exc:  # any failure to get in is recorded, never fatal
+            code, message = error_code(exc)
+            errors.add(CollectionError(account_id, None, "sts", "AssumeRole", code, message))
+            acct.role_arn = f"arn:{caller.partition}:iam::{account_id}:role/{request.role_name}"
+            reporter.note(f"{account_id}: cannot assume {acct.role_arn}: {code}")
+        else:
+            acct.role_arn = role_arn
+            acct.clients = Clients(session, request.aws, base.telemetry)
+    scope = Scope(acct.clients or base, account_id, home, caller.partition, errors)
+    status = "ok" if acct.clients is not None else "failed"
+    sink.add(
+        "aws_account",
+        [accounts.identity_row(scope, caller.arn, acct.access_method, acct.role_arn, status)],
+    )
+    if acct.clients is None:
+        return acct
+    if regions is not None:
+        acct.regions = list(regions)
+    else:
+        choices = accounts.enabled_regions(scope)
+        if choices is None:
+            reporter.note(f"{account_id}: cannot list enabled regions; collecting {home} only")
+            choices = [accounts.RegionChoice(home, None, True, None)]
+        sink.add("aws_region", accounts.region_rows(scope, choices))
+        acct.regions = [c.name for c in choices if c.collect]
+        skipped[account_id] = [c.name for c in choices if not c.collect]
+        if skipped[account_id]:
+            reporter.note(
+                f"{account_id}: skipping {len(skipped[account_id])} opt-in region(s) that are "
+                f"not enabled: {', '.join(skipped[account_id])}"
+            )
+        reporter.add_units(len(acct.regions))
+    if regions is not None:
+        sink.add(
+            "aws_region",
+            accounts.region_rows(
+                scope, [accounts.RegionChoice(r, None, True, None) for r in regions]
+            ),
+        )
+    return acct
+
+
+def _collect_unit(
+    acct: _Account,
+    region: str,
+    caller: accounts.Caller,
+    errors: ErrorLog,
+    sink: _Sink,
+    details: dict[str, cloudtrail.TrailDetail],
+    details_lock: threading.Lock,
+    reporter: Reporter,
+    telemetry: Telemetry,
+) -> None:
+    assert acct.clients is not None
+    scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
+    before = len(errors.errors)
+    counts: dict[str, int] = {}
+
+    def put(table: str, rows: list[Row]) -> None:
+        counts[table] = len(rows)
+        sink.add(table, rows)
+
+    trails = cloudtrail.fetch(scope)
+    put("aws_cloudtrail_trail", cloudtrail.rows(trails, scope))
+    for t in trails.listed:
+        if cloudtrail.is_home_copy(t, scope):
+            detail = cloudtrail.fetch_detail(scope, t["TrailARN"])
+            with details_lock:
+                details[t["TrailARN"]] = detail
+
+    log_data = logs.fetch(scope)
+    put("aws_cloudwatch_log_group", logs.log_group_rows(log_data, scope))
+    put("aws_cloudwatch_log_metric_filter", logs.metric_filter_rows(log_data, scope))
+
+    alarms = cloudwatch.fetch(scope)
+    put("aws_cloudwatch_alarm", cloudwatch.rows(alarms or [], scope))
+
+    sns_data = sns.fetch(scope, cloudwatch.notified_topics(alarms or []))
+    put("aws_sns_topic", sns.topic_rows(sns_data, scope))
+    put("aws_sns_topic_subscription", sns.subscription_rows(sns_data, scope))
+
+    hub = securityhub.fetch(scope)
+    if hub is not None:
+        put("aws_securityhub_hub", securityhub.rows(hub, scope))
+
+    with errors._lock:
+        n_errors = len(errors.errors) - before
+    reporter.unit_done(UnitSummary(acct.account_id, region, counts, n_errors), telemetry)
+
+
+def _complete_trail_details(
+    setups: list[_Account],
+    trail_rows: list[Row],
+    caller: accounts.Caller,
+    errors: ErrorLog,
+    details: dict[str, cloudtrail.TrailDetail],
+) -> None:
+    """Status for trails whose home region was not among the collected regions.
+
+    Read once, in the home region, by the owning account when it is one we act in; an
+    organization trail seen from a member account is filled from its owner's reading.
+    """
+    by_account = {a.account_id: a for a in setups if a.clients is not None}
+    for row in trail_rows:
+        arn, owner = row["arn"], row["owner_account_id"]
+        if arn in details or owner not in by_account:
+            continue
+        clients = by_account[owner].clients
+        assert clients is not None
+        scope = Scope(clients, owner, row["home_region"], caller.partition, errors)
+        details[arn] = cloudtrail.fetch_detail(scope, arn)
+
+
+def _mark_partial(collection: Collection, errors: list[CollectionError]) -> None:
+    failed = {e.account_id for e in errors}
+    for row in collection.tables.get("aws_account", []):
+        if row["collection_status"] == "ok" and row["account_id"] in failed:
+            row["collection_status"] = "partial"

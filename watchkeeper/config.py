@@ -1,0 +1,59 @@
+"""Settings: command-line flags win over WATCHKEEPER_* environment variables, which win over
+an optional watchkeeper.toml (``--config``, WATCHKEEPER_CONFIG, or ./watchkeeper.toml)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "watchkeeper.duckdb"
+
+
+class ConfigError(Exception):
+    """An unreadable or malformed configuration file (printed as one line)."""
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    path: Path | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, section: str, key: str) -> Any:
+        sec = self.data.get(section, {})
+        if not isinstance(sec, dict):
+            raise ConfigError(f"{self.path}: [{section}] must be a table")
+        return sec.get(key)
+
+
+def load_file(explicit: str | Path | None = None) -> FileConfig:
+    candidate = explicit or os.environ.get("WATCHKEEPER_CONFIG")
+    path = Path(candidate) if candidate else Path("watchkeeper.toml")
+    if not path.exists():
+        if candidate:
+            raise ConfigError(f"config file {path} does not exist")
+        return FileConfig(None)
+    try:
+        with path.open("rb") as fh:
+            return FileConfig(path, tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def pick(flag: Any, env: str | None, file_value: Any, default: Any = None) -> Any:
+    """The first of flag, environment variable, file value and default that is set."""
+    if flag not in (None, (), []):
+        return flag
+    if env and os.environ.get(env):
+        return os.environ[env]
+    if file_value not in (None, (), []):
+        return file_value
+    return default
+
+
+def resolve_db(flag: str | None, cfg: FileConfig) -> Path:
+    return Path(pick(flag, "WATCHKEEPER_DB", cfg.get("store", "db"), DEFAULT_DB))

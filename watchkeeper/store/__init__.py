@@ -1,0 +1,41 @@
+"""DuckDB store: schema, snapshot lifecycle, integrity hashes."""
+
+from watchkeeper.store.db import (
+    RESOURCE_TABLES,
+    SCHEMA_VERSION,
+    StoreError,
+    StoreLockedError,
+    connect,
+)
+from watchkeeper.store.model import (
+    Collection,
+    CollectionError,
+    Row,
+    SnapshotInfo,
+    VerifyResult,
+)
+from watchkeeper.store.snapshots import (
+    begin_snapshot,
+    complete_snapshot,
+    get_snapshot,
+    list_snapshots,
+    verify_snapshots,
+)
+
+__all__ = [
+    "RESOURCE_TABLES",
+    "SCHEMA_VERSION",
+    "Collection",
+    "CollectionError",
+    "Row",
+    "SnapshotInfo",
+    "StoreError",
+    "StoreLockedError",
+    "VerifyResult",
+    "begin_snapshot",
+    "complete_snapshot",
+    "connect",
+    "get_snapshot",
+    "list_snapshots",
+    "verify_snapshots",
+]

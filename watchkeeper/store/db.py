@@ -1,0 +1,125 @@
+"""Opening the DuckDB file: schema, version checks, and one-line errors for bad files."""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+# Tables of collected rows, in the order hashes and exports walk them.
+RESOURCE_TABLES: tuple[str, ...] = (
+    "aws_account",
+    "aws_region",
+    "aws_cloudtrail_trail",
+    "aws_cloudwatch_log_group",
+    "aws_cloudwatch_log_metric_filter",
+    "aws_cloudwatch_alarm",
+    "aws_sns_topic",
+    "aws_sns_topic_subscription",
+    "aws_securityhub_hub",
+)
+
+
+class StoreError(Exception):
+    """A problem with the database file a user can act on (printed as one line)."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the write lock on the database file."""
+
+
+def _sql(name: str) -> str:
+    return resources.files("watchkeeper.store").joinpath(name).read_text(encoding="utf-8")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'history' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLockedError(
+                f"database {path} is in use by another watchkeeper process (write lock held)"
+            ) from None
+        raise StoreError(f"cannot open database {path}: {text.splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+    # Hashes and reports render timestamps; one fixed zone keeps them reproducible.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """True when the file already holds a watchkeeper schema (and it is one we can read)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = 'watchkeeper_meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        others = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        if others and others[0]:
+            raise StoreError(f"{path} is a DuckDB file but not a watchkeeper database")
+        return False
+    row = con.execute("SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise StoreError(f"{path}: watchkeeper_meta has no schema_version")
+    version = int(row[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer watchkeeper (schema {version}, this one reads "
+            f"up to {SCHEMA_VERSION}); upgrade watchkeeper"
+        )
+    return True
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """Open (and, when writable, initialise) a watchkeeper database.
+
+    ``lock_timeout`` seconds are spent waiting for another writer to finish before
+    StoreLockedError is raised: collections hold the lock only while they write.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"no watchkeeper database at {path} (run `watchkeeper collect` first)")
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path} is a directory, not a database file")
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        try:
+            con = _open(path, read_only)
+            break
+        except StoreLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        initialised = _check_version(con, path)
+        if read_only:
+            if not initialised:
+                raise StoreError(f"{path} is not a watchkeeper database")
+            return con
+        if not initialised:
+            con.execute(_sql("schema.sql"))
+            con.execute(
+                "INSERT INTO watchkeeper_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+        con.execute(_sql("views.sql"))
+    except BaseException:
+        con.close()
+        raise
+    return con

@@ -1,0 +1,82 @@
+"""SHA-256 over a snapshot's canonical content, recomputed from the stored rows.
+
+The hash is computed from what the database holds (not from what the collector meant to
+write), so `verify` recomputes it the same way and any edited, added or removed row in any
+table of the snapshot changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from watchkeeper.store.db import RESOURCE_TABLES, table_columns
+
+# Snapshot columns that the hash covers. status and sha256 are about the hash itself;
+# everything else that describes the run is covered.
+_META_COLUMNS = (
+    "snapshot_id",
+    "started_at",
+    "finished_at",
+    "tool_version",
+    "schema_version",
+    "caller_arn",
+    "accounts",
+    "regions",
+    "api_calls",
+    "api_retries",
+    "error_count",
+    "previous_snapshot_id",
+    "previous_sha256",
+)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _line(columns: list[str], values: tuple[Any, ...]) -> str:
+    record = {c: _canonical(v) for c, v in zip(columns, values, strict=True)}
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
+    """The SHA-256 of snapshot ``snapshot_id`` as the database holds it now."""
+    h = hashlib.sha256()
+    cols = ", ".join(_META_COLUMNS)
+    meta = con.execute(f"SELECT {cols} FROM snapshot WHERE snapshot_id = ?", [snapshot_id])
+    row = meta.fetchone()
+    if row is None:
+        raise KeyError(snapshot_id)
+    h.update(b"snapshot\n")
+    h.update(_line(list(_META_COLUMNS), row).encode())
+    for table in (*RESOURCE_TABLES, "collection_error"):
+        columns = [c for c in table_columns(con, table) if c != "snapshot_id"]
+        select = ", ".join(f'"{c}"' for c in columns)
+        rows = con.execute(
+            f"SELECT {select} FROM history.{table} WHERE snapshot_id = ?", [snapshot_id]
+        ).fetchall()
+        # Sorted serialised lines: independent of insertion and scan order.
+        lines = sorted(_line(columns, r) for r in rows)
+        h.update(f"\n{table} {len(lines)}\n".encode())
+        for line in lines:
+            h.update(line.encode())
+            h.update(b"\n")
+    return h.hexdigest()

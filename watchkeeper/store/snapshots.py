@@ -1,0 +1,227 @@
+"""Snapshot lifecycle: begin (incomplete) → write everything in one transaction → complete.
+
+A collection holds the database's write lock only for these two short steps, so a
+long-running collection does not block readers, and a second `collect` on the same file
+waits for the lock instead of failing or corrupting anything. A run that dies between the
+steps (or inside the second, which rolls back) leaves its snapshot `incomplete` and every
+earlier snapshot untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from watchkeeper import __version__
+from watchkeeper.store.db import RESOURCE_TABLES, SCHEMA_VERSION, connect, table_columns
+from watchkeeper.store.integrity import snapshot_digest
+from watchkeeper.store.model import Collection, Row, SnapshotInfo, VerifyResult
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+def _cell(value: Any) -> str | None:
+    """Every cell goes in as text and DuckDB casts it to the column's type on insert.
+
+    One representation for all types keeps the DataFrame → DuckDB path free of pandas'
+    dtype guessing (mixed None/int/bool columns, tz-aware datetimes).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=_json_default, sort_keys=True)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return str(value.isoformat())
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, snapshot_id: int, rows: list[Row]) -> None:
+    if not rows:
+        return
+    columns = table_columns(con, table)
+    unknown = {k for r in rows for k in r} - set(columns)
+    if unknown:
+        raise ValueError(f"history.{table} has no column(s) {sorted(unknown)}")
+    data = {
+        c: [str(snapshot_id)] * len(rows) if c == "snapshot_id" else [_cell(r.get(c)) for r in rows]
+        for c in columns
+    }
+    frame = pd.DataFrame(data, dtype=object)
+    con.register("_wk_rows", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"INSERT INTO history.{table} ({cols}) SELECT {cols} FROM _wk_rows")
+    finally:
+        con.unregister("_wk_rows")
+
+
+def begin_snapshot(
+    db: str | Path,
+    accounts: list[str],
+    regions: list[str] | None,
+    caller_arn: str | None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> int:
+    """Record a new, incomplete snapshot and return its id."""
+    con = connect(db, lock_timeout=lock_timeout)
+    try:
+        row = con.execute(
+            "INSERT INTO snapshot (started_at, status, tool_version, schema_version, caller_arn, "
+            "accounts, regions) VALUES (?, 'incomplete', ?, ?, ?, ?, ?) RETURNING snapshot_id",
+            [
+                datetime.now(UTC),
+                __version__,
+                SCHEMA_VERSION,
+                caller_arn,
+                json.dumps(accounts),
+                None if regions is None else json.dumps(regions),
+            ],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+    finally:
+        con.close()
+
+
+def complete_snapshot(
+    db: str | Path,
+    snapshot_id: int,
+    collection: Collection,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> SnapshotInfo:
+    """Write the collection's rows and errors and mark the snapshot complete, atomically."""
+    con = connect(db, lock_timeout=lock_timeout)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in RESOURCE_TABLES:
+                _insert(con, table, snapshot_id, collection.tables.get(table, []))
+            _insert(
+                con,
+                "collection_error",
+                snapshot_id,
+                [
+                    {
+                        "account_id": e.account_id,
+                        "region": e.region,
+                        "service": e.service,
+                        "operation": e.operation,
+                        "error_code": e.error_code,
+                        "message": e.message,
+                    }
+                    for e in collection.errors
+                ],
+            )
+            previous = con.execute(
+                "SELECT snapshot_id, sha256 FROM snapshot WHERE status = 'complete' "
+                "ORDER BY finished_at DESC, snapshot_id DESC LIMIT 1"
+            ).fetchone()
+            con.execute(
+                "UPDATE snapshot SET finished_at = ?, caller_arn = ?, accounts = ?, regions = ?, "
+                "api_calls = ?, api_retries = ?, error_count = ?, previous_snapshot_id = ?, "
+                "previous_sha256 = ? WHERE snapshot_id = ?",
+                [
+                    datetime.now(UTC),
+                    collection.caller_arn,
+                    json.dumps(collection.accounts),
+                    None if collection.regions is None else json.dumps(collection.regions),
+                    collection.api_calls,
+                    collection.api_retries,
+                    len(collection.errors),
+                    previous[0] if previous else None,
+                    previous[1] if previous else None,
+                    snapshot_id,
+                ],
+            )
+            digest = snapshot_digest(con, snapshot_id)
+            con.execute(
+                "UPDATE snapshot SET sha256 = ?, status = 'complete' WHERE snapshot_id = ?",
+                [digest, snapshot_id],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        info = get_snapshot(con, snapshot_id)
+        assert info is not None
+        return info
+    finally:
+        con.close()
+
+
+_SNAPSHOT_COLUMNS = (
+    "snapshot_id, started_at, finished_at, status, tool_version, caller_arn, accounts, "
+    "regions, api_calls, api_retries, error_count, sha256, previous_snapshot_id, previous_sha256"
+)
+
+
+def _info(row: tuple[Any, ...]) -> SnapshotInfo:
+    return SnapshotInfo(
+        snapshot_id=row[0],
+        started_at=row[1],
+        finished_at=row[2],
+        status=row[3],
+        tool_version=row[4],
+        caller_arn=row[5],
+        accounts=json.loads(row[6]) if row[6] else [],
+        regions=json.loads(row[7]) if row[7] else None,
+        api_calls=row[8],
+        api_retries=row[9],
+        error_count=row[10],
+        sha256=row[11],
+        previous_snapshot_id=row[12],
+        previous_sha256=row[13],
+    )
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection) -> list[SnapshotInfo]:
+    rows = con.execute(f"SELECT {_SNAPSHOT_COLUMNS} FROM snapshot ORDER BY snapshot_id").fetchall()
+    return [_info(r) for r in rows]
+
+
+def get_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> SnapshotInfo | None:
+    row = con.execute(
+        f"SELECT {_SNAPSHOT_COLUMNS} FROM snapshot WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchone()
+    return _info(row) if row else None
+
+
+def verify_snapshots(con: duckdb.DuckDBPyConnection) -> list[VerifyResult]:
+    """Recompute every complete snapshot's hash and check each chain link."""
+    results: list[VerifyResult] = []
+    snapshots = list_snapshots(con)
+    by_id = {s.snapshot_id: s for s in snapshots}
+    for snap in snapshots:
+        if snap.status != "complete":
+            problem = None if snap.sha256 is None else "incomplete snapshot carries a hash"
+            results.append(VerifyResult(snap.snapshot_id, snap.status, problem is None, problem))
+            continue
+        problem = None
+        actual = snapshot_digest(con, snap.snapshot_id)
+        if snap.sha256 is None:
+            problem = "complete snapshot has no stored hash"
+        elif actual != snap.sha256:
+            problem = f"content hash mismatch: stored {snap.sha256[:12]}…, now {actual[:12]}…"
+        elif snap.previous_snapshot_id is not None:
+            prev = by_id.get(snap.previous_snapshot_id)
+            if prev is None:
+                problem = f"previous snapshot {snap.previous_snapshot_id} is missing"
+            elif prev.sha256 != snap.previous_sha256:
+                problem = f"chain broken: snapshot {prev.snapshot_id}'s hash changed"
+        results.append(VerifyResult(snap.snapshot_id, snap.status, problem is None, problem))
+    return results
