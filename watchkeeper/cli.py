@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper import __version__
-from watchkeeper.collector import AwsOptions, CollectorSetupError, CollectOutcome, CollectRequest
+from watchkeeper.cli_pattern import pattern_app
+from watchkeeper.collector import (
+    AwsOptions,
+    CollectorSetupError,
+    CollectOutcome,
+    CollectRequest,
+    permissions,
+)
 from watchkeeper.collector import collect as run_collect
 from watchkeeper.config import ConfigError, load_file, pick, resolve_db
 from watchkeeper.progress import RichReporter, reporter_for
+from watchkeeper.queries.attestations import AttestationError
+from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, CatalogError, load_catalog
+from watchkeeper.queries.check import CheckError, CheckRequest, control_sql
+from watchkeeper.queries.check import check as run_check
+from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports import formats
 from watchkeeper.store import StoreError, connect, list_snapshots, verify_snapshots
 
 P = ParamSpec("P")
@@ -33,10 +48,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(pattern_app, name="pattern")
 out = Console()
 err = Console(stderr=True)
 
-USER_ERRORS = (StoreError, CollectorSetupError, ConfigError)
+USER_ERRORS = (
+    StoreError,
+    CollectorSetupError,
+    ConfigError,
+    CheckError,
+    CatalogError,
+    AttestationError,
+)
 
 
 def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -232,6 +255,192 @@ def verify(db: DbOption = None, config: ConfigOption = None) -> None:
         err.print(f"{len(bad)} snapshot(s) failed verification")
         raise typer.Exit(1)
     out.print(f"all {len(results)} snapshot(s) verified")
+
+
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
+
+
+@app.command()
+@user_errors
+def check(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option("--control", "-c", help="Control id, topic or Security Hub id (repeatable)"),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", "-a", help="Only these accounts")
+    ] = None,
+    snapshot: Annotated[
+        int | None, typer.Option(help="Judge this snapshot (default: latest per account)")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="full (the whole chain) or literal (the benchmark's audit)")
+    ] = "full",
+    attestations: Annotated[
+        Path | None, typer.Option(help="YAML of attested controls (SIEM monitoring, v2.0.0+)")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, csv, junit or markdown")
+    ] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here")] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 on: fail (fail or error), error (error only), never")
+    ] = "fail",
+) -> None:
+    """Judge the CIS monitoring controls on a snapshot and store the verdicts."""
+    if fmt not in ("table", *formats.FORMATS):
+        raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
+    if fail_on not in ("fail", "error", "never"):
+        raise typer.BadParameter(f"unknown value {fail_on!r}", param_hint="--fail-on")
+    cfg = load_file(config)
+    run = run_check(
+        CheckRequest(
+            db=resolve_db(db, cfg),
+            benchmark=pick(
+                benchmark, "WATCHKEEPER_BENCHMARK", cfg.get("check", "benchmark"), DEFAULT_BENCHMARK
+            ),
+            controls=tuple(control or ()),
+            accounts=tuple(account or ()),
+            snapshot_id=snapshot,
+            profile=profile,
+            attestations=pick(attestations, None, cfg.get("check", "attestations")),
+        )
+    )
+    if fmt == "table":
+        text = None
+        _print_results(run)
+    else:
+        text = formats.render(run, fmt)
+    if output is not None:
+        output.write_text(text if text is not None else formats.render(run, "markdown"))
+        err.print(f"wrote {output}")
+    elif text is not None:
+        sys.stdout.write(text)
+    counts = run.counts()
+    failing = counts["fail"] + counts["error"] if fail_on == "fail" else counts["error"]
+    if fail_on != "never" and failing:
+        raise typer.Exit(1)
+
+
+def _print_results(run: CheckRun) -> None:
+    table = Table(
+        title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile",
+        show_lines=False,
+    )
+    table.add_column("control", no_wrap=True)
+    table.add_column("account", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    order = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
+    for r in sorted(run.results, key=lambda r: (order[r.status], r.control_id, r.account_id)):
+        table.add_row(
+            f"{r.control_id} {r.topic}",
+            r.account_id,
+            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
+            escape(r.reason),
+        )
+    out.print(table)
+    counts = run.counts()
+    out.print(
+        " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in counts.items())
+        + f" · results stored as run {run.run_id}"
+    )
+
+
+controls_app = typer.Typer(help="The controls catalog.", no_args_is_help=False)
+app.add_typer(controls_app, name="controls")
+
+
+@controls_app.callback(invoke_without_command=True)
+def controls_list(
+    ctx: typer.Context,
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
+) -> None:
+    """List the monitoring controls of a benchmark version."""
+    if ctx.invoked_subcommand is not None:
+        return
+    catalog = load_catalog()
+    try:
+        items = catalog.controls(catalog.resolve_benchmark(benchmark))
+    except CatalogError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"{benchmark}: {len(items)} monitoring controls")
+    for col in ("id", "topic", "title", "level", "assessment", "Security Hub"):
+        table.add_column(col, overflow="fold")
+    for c in items:
+        table.add_row(
+            c.control_id, c.topic, c.title, f"L{c.level}", c.assessment, c.security_hub_id or "-"
+        )
+    out.print(table)
+
+
+@controls_app.command("show")
+def controls_show(
+    key: Annotated[str, typer.Argument(help="Control id (4.5), topic or Security Hub id")],
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
+) -> None:
+    """Print one control: its text, required patterns and the SQL that decides it."""
+    catalog = load_catalog()
+    try:
+        c = catalog.find(catalog.resolve_benchmark(benchmark), key)
+    except CatalogError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    print(f"{c.control_id} {c.title}")
+    print(
+        f"benchmark {c.benchmark} · topic {c.topic} · level {c.level} · {c.assessment}"
+        f" · Security Hub {c.security_hub_id or '-'}"
+    )
+    for heading, text in (
+        ("Description", c.description),
+        ("Rationale", c.rationale),
+        ("Impact", c.impact),
+        ("Audit", c.audit),
+        ("Remediation", c.remediation),
+    ):
+        print(f"\n{heading}\n{text}")
+    if c.required_patterns:
+        print("\nRequired pattern(s) (a filter must cover at least one)")
+        for p in c.required_patterns:
+            print(f"  {p}")
+    if c.notes:
+        print(f"\nNotes\n{c.notes}")
+    print(
+        f"\nSQL (SET VARIABLE benchmark = '{c.benchmark}'; "
+        f"SET VARIABLE control_id = '{c.control_id}';)\n"
+    )
+    print(control_sql(c))
+
+
+@app.command("iam-policy")
+def iam_policy(
+    kind: Annotated[
+        str,
+        typer.Argument(help="reader (role in each account), caller (who runs collect) or trust"),
+    ] = "reader",
+    role_name: Annotated[str, typer.Option(help="Role name for the caller policy")] = (
+        "watchkeeper-reader"
+    ),
+    caller_account: Annotated[
+        str, typer.Option(help="Account that runs collect, for the trust policy")
+    ] = "111111111111",
+) -> None:
+    """Print the least-privilege IAM policies watchkeeper needs."""
+    policies: dict[str, Callable[[], str]] = {
+        "reader": permissions.reader_policy,
+        "caller": lambda: permissions.caller_policy(role_name),
+        "trust": lambda: permissions.trust_policy(caller_account),
+    }
+    if kind not in policies:
+        err.print(f"error: unknown policy {kind!r}; choose reader, caller or trust")
+        raise typer.Exit(2)
+    print(policies[kind]())
 
 
 def main() -> None:

@@ -496,3 +496,29 @@ def test_tampering_is_detected(estate: Estate, proxy: FaultProxy, db: Path):
     con.close()
     assert results[1].ok
     assert not results[2].ok and "chain broken" in (results[2].problem or "")
+
+
+def test_policy_lists_every_operation_the_collector_sends(
+    estate: Estate, proxy: FaultProxy, db: Path
+):
+    from watchkeeper.collector.permissions import CALLER_ACTIONS, READ_ACTIONS, UNGATED
+
+    members = estate.organization(["audit"])
+    estate.account(members[0]).chain()
+    estate.account().chain()
+    estate.account().enable_security_hub()
+    run(db, proxy, organization=True, role_name="reader", regions=())
+    sent = {(r.service, r.operation) for r in proxy.requests}
+    allowed = {
+        (s, op)
+        for table in (READ_ACTIONS, CALLER_ACTIONS)
+        for s, ops in table.items()
+        for op in ops
+    } | set(UNGATED)
+    assert sent - allowed == set()
+    # And nothing in the policy is dead weight.
+    assert allowed - sent == set()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for svc, ops in READ_ACTIONS.items():
+        for op in ops:
+            assert f'"{svc}:{op}"' in readme

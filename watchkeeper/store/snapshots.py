@@ -10,44 +10,19 @@ earlier snapshot untouched.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from watchkeeper import __version__
+from watchkeeper.store.bulk import insert_rows
 from watchkeeper.store.db import RESOURCE_TABLES, SCHEMA_VERSION, connect, table_columns
 from watchkeeper.store.integrity import snapshot_digest
 from watchkeeper.store.model import Collection, Row, SnapshotInfo, VerifyResult
 
 DEFAULT_LOCK_TIMEOUT = 120.0
-
-
-def _cell(value: Any) -> str | None:
-    """Every cell goes in as text and DuckDB casts it to the column's type on insert.
-
-    One representation for all types keeps the DataFrame → DuckDB path free of pandas'
-    dtype guessing (mixed None/int/bool columns, tz-aware datetimes).
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=_json_default, sort_keys=True)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return str(value.isoformat())
-    return str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, snapshot_id: int, rows: list[Row]) -> None:
@@ -57,17 +32,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, snapshot_id: int, rows: 
     unknown = {k for r in rows for k in r} - set(columns)
     if unknown:
         raise ValueError(f"history.{table} has no column(s) {sorted(unknown)}")
-    data = {
-        c: [str(snapshot_id)] * len(rows) if c == "snapshot_id" else [_cell(r.get(c)) for r in rows]
-        for c in columns
-    }
-    frame = pd.DataFrame(data, dtype=object)
-    con.register("_wk_rows", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in columns)
-        con.execute(f"INSERT INTO history.{table} ({cols}) SELECT {cols} FROM _wk_rows")
-    finally:
-        con.unregister("_wk_rows")
+    insert_rows(con, f"history.{table}", columns, [{**r, "snapshot_id": snapshot_id} for r in rows])
 
 
 def begin_snapshot(

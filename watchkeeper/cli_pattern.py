@@ -1,0 +1,86 @@
+"""``watchkeeper pattern …``: offline tools for CloudWatch Logs filter patterns.
+
+Each command is a thin wrapper over one library function in ``watchkeeper.patterns``.
+Exit codes: 0 success/covered, 1 not covered or undecided, 2 bad pattern or input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from watchkeeper.patterns import FilterPatternError, covers, explain, parse
+from watchkeeper.patterns.tool import format_coverage, read_messages, run_test
+
+pattern_app = typer.Typer(
+    name="pattern",
+    help="Test, explain and compare CloudWatch Logs filter patterns (offline).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _bad_pattern(label: str, exc: FilterPatternError) -> NoReturn:
+    typer.echo(f"error: bad {label} at column {exc.position}: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+@pattern_app.command("test")
+def test_command(
+    pattern: Annotated[str, typer.Argument(help="The filter pattern.")],
+    file: Annotated[
+        str, typer.Argument(help="Log file (lines, or CloudTrail JSON, maybe .gz); '-' = stdin.")
+    ] = "-",
+) -> None:
+    """Like `aws logs test-metric-filter`, offline: which messages does PATTERN match?"""
+    try:
+        parsed = parse(pattern)
+    except FilterPatternError as exc:
+        _bad_pattern("filter pattern", exc)
+    try:
+        if file == "-":
+            messages = read_messages(sys.stdin.buffer)
+        else:
+            with Path(file).open("rb") as fh:
+                messages = read_messages(fh)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    result = run_test(parsed, messages)
+    for number, message in result.matched:
+        typer.echo(f"{number}: {message}")
+    typer.echo(f"{len(result.matched)} of {result.total} events matched")
+
+
+@pattern_app.command("explain")
+def explain_command(pattern: Annotated[str, typer.Argument(help="The filter pattern.")]) -> None:
+    """Show how PATTERN is parsed: normalised, with precedence made visible."""
+    try:
+        typer.echo(explain(parse(pattern)))
+    except FilterPatternError as exc:
+        _bad_pattern("filter pattern", exc)
+
+
+@pattern_app.command("covers")
+def covers_command(
+    pattern: Annotated[str, typer.Argument(help="The filter pattern in use.")],
+    required: Annotated[str, typer.Option("--required", help="The pattern it must cover.")],
+) -> None:
+    """Does PATTERN match every CloudTrail event that --required matches?"""
+    try:
+        actual_p = parse(pattern)
+    except FilterPatternError as exc:
+        _bad_pattern("filter pattern", exc)
+    try:
+        required_p = parse(required)
+    except FilterPatternError as exc:
+        _bad_pattern("required pattern", exc)
+    cov = covers(actual_p, required_p)
+    typer.echo(format_coverage(cov, pattern, required))
+    raise typer.Exit(0 if cov.covered else 1)
+
+
+__all__ = ["pattern_app"]

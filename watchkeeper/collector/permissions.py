@@ -1,0 +1,80 @@
+"""The IAM actions the collector needs: the least-privilege policy, in one place.
+
+A test runs a full collection and checks every operation sent is listed here, so the
+policy in the README cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+
+# service (signing prefix) → operations, for the role assumed in each audited account.
+READ_ACTIONS: dict[str, tuple[str, ...]] = {
+    "cloudtrail": ("DescribeTrails", "GetTrailStatus", "GetEventSelectors"),
+    "logs": ("DescribeLogGroups", "DescribeMetricFilters"),
+    "cloudwatch": ("DescribeAlarms",),
+    "sns": ("ListTopics", "ListSubscriptions", "GetTopicAttributes"),
+    "securityhub": ("DescribeHub",),
+    "iam": ("ListAccountAliases",),
+    "organizations": ("DescribeOrganization",),
+    "ec2": ("DescribeRegions",),
+}
+# Needed only by the identity that starts the collection.
+CALLER_ACTIONS: dict[str, tuple[str, ...]] = {
+    "organizations": ("ListAccounts",),  # --organization
+    "sts": ("AssumeRole",),  # --account/--organization with --role-name
+}
+# Called but never denied by IAM.
+UNGATED = frozenset({("sts", "GetCallerIdentity")})
+
+
+def iam_actions(table: dict[str, tuple[str, ...]]) -> list[str]:
+    return sorted(f"{svc}:{op}" for svc, ops in table.items() for op in ops)
+
+
+def reader_policy() -> str:
+    """The identity policy for the role watchkeeper assumes (and for the caller)."""
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WatchkeeperReadMonitoringChain",
+                "Effect": "Allow",
+                "Action": iam_actions(READ_ACTIONS),
+                "Resource": "*",
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2)
+
+
+def caller_policy(role_name: str = "watchkeeper-reader") -> str:
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WatchkeeperListOrganization",
+                "Effect": "Allow",
+                "Action": ["organizations:ListAccounts"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "WatchkeeperAssumeReader",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": f"arn:aws:iam::*:role/{role_name}",
+            },
+        ],
+    }
+    return json.dumps(doc, indent=2)
+
+
+def trust_policy(caller_account: str = "111111111111", external_id: bool = True) -> str:
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{caller_account}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": "<your external id>"}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)

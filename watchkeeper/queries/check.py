@@ -1,0 +1,309 @@
+"""`check`: run the controls' SQL over a snapshot and turn rows into stored verdicts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from watchkeeper import __version__
+from watchkeeper.queries import attestations as attest
+from watchkeeper.queries import coverage, reference
+from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, Catalog, Control, load_catalog
+from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, results_digest
+from watchkeeper.queries.verdicts import (
+    AccountFacts,
+    metric_filter_result,
+    security_hub_result,
+)
+from watchkeeper.store import RESOURCE_TABLES, StoreError, connect
+from watchkeeper.store.bulk import insert_rows
+
+PROFILES = ("full", "literal")
+CONTROL_SQL = {
+    "metric_filter_alarm": "control_metric_filter.sql",
+    "security_hub": "control_security_hub.sql",
+}
+
+
+class CheckError(Exception):
+    """A problem with the check's inputs a user can fix (printed as one line)."""
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    db: Path
+    benchmark: str = DEFAULT_BENCHMARK
+    controls: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    snapshot_id: int | None = None
+    profile: str = "full"
+    attestations: Path | None = None
+    store: bool = True
+    today: date | None = None
+
+
+def sql_text(name: str) -> str:
+    return resources.files("watchkeeper.queries").joinpath("sql", name).read_text("utf-8")
+
+
+def control_sql(control: Control) -> str:
+    return sql_text(CONTROL_SQL[control.kind])
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _shadow_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+    """Make the plain table names show one snapshot for this connection only."""
+    for table in (*RESOURCE_TABLES, "collection_error"):
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table} AS "
+            f"SELECT * FROM history.{table} WHERE snapshot_id = {int(snapshot_id)}"
+        )
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, snapshot_id: int | None = None
+) -> None:
+    """Reference tables, chain views, pattern coverage and wk_covers() on ``con``."""
+    if snapshot_id is not None:
+        _shadow_snapshot(con, snapshot_id)
+    reference.materialise(con, catalog)
+    con.execute(coverage.COVERAGE_DDL)
+    con.execute(sql_text("chain.sql"))
+    con.execute(sql_text("results.sql"))
+    coverage.register(con)
+    coverage.materialise(con)
+
+
+def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, AccountFacts]:
+    accounts = _rows(con, "SELECT account_id, snapshot_id, collection_status FROM aws_account")
+    errors = _rows(con, "SELECT * FROM collection_error")
+    foreign = _rows(
+        con,
+        "SELECT DISTINCT t.account_id, t.name, t.arn, t.owner_account_id "
+        "FROM aws_cloudtrail_trail AS t WHERE t.owner_account_id <> t.account_id "
+        "AND t.owner_account_id NOT IN (SELECT account_id FROM aws_account)",
+    )
+    alarms = _rows(
+        con, "SELECT account_id, region, name, watched_metric FROM wk_alarm ORDER BY region, name"
+    )
+    collected = frozenset(
+        (r[0], r[1])
+        for r in con.execute("SELECT account_id, region FROM aws_region WHERE collected").fetchall()
+    )
+    out: dict[str, AccountFacts] = {}
+    for a in accounts:
+        acct = a["account_id"]
+        elsewhere: dict[str, list[dict[str, Any]]] = {}
+        for al in alarms:
+            if al["account_id"] == acct and al["watched_metric"]:
+                elsewhere.setdefault(al["watched_metric"], []).append(al)
+        out[acct] = AccountFacts(
+            account_id=acct,
+            snapshot_id=a["snapshot_id"],
+            collection_status=a["collection_status"],
+            errors=[e for e in errors if e["account_id"] == acct or e["account_id"] is None],
+            foreign_trails=[t for t in foreign if t["account_id"] == acct],
+            alarms_by_metric=elsewhere,
+            collected=collected,
+        )
+    return out
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    controls: list[Control],
+    profile: str,
+    accounts: tuple[str, ...] = (),
+) -> list[Result]:
+    """Verdicts of ``controls`` on a prepared connection."""
+    facts = _facts(con)
+    results: list[Result] = []
+    con.execute("SET VARIABLE profile = ?", [profile])
+    # Judge the chain once for the benchmark: a temporary table of the same name shadows
+    # the view for this connection, so each control's SQL (unchanged) reads it.
+    # The chosen controls' patterns are narrowed the same way first, so the chain is
+    # judged only against them.
+    benchmarks = sorted({c.benchmark for c in controls})
+    ids = [c.control_id for c in controls]
+    for name in ("wk_control_pattern", "wk_control_chain"):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM main.{name} "
+            "WHERE list_contains(?, benchmark) AND list_contains(?, control_id)",
+            [benchmarks, ids],
+        )
+    for control in controls:
+        con.execute("SET VARIABLE benchmark = ?", [control.benchmark])
+        con.execute("SET VARIABLE control_id = ?", [control.control_id])
+        for row in _rows(con, control_sql(control)):
+            acct = row["account_id"]
+            if accounts and acct not in accounts:
+                continue
+            f = facts[acct]
+            if control.kind == "security_hub":
+                results.append(security_hub_result(control, row, f))
+            else:
+                results.append(metric_filter_result(control, row, f, profile))
+    return results
+
+
+def _apply_attestations(
+    results: list[Result], items: list[attest.Attestation], benchmark: str, today: date
+) -> list[Result]:
+    # CIS allows monitoring outside CloudWatch from v2.0.0; earlier versions do not.
+    major = int(benchmark.removeprefix("cis-v").split(".")[0])
+    out = []
+    for r in results:
+        match = next((a for a in items if a.applies(r.topic, r.account_id)), None)
+        if match is None or r.status != "fail" or r.topic == "security_hub_enabled" or major < 2:
+            out.append(r)
+            continue
+        record = {
+            "justification": match.justification,
+            "evidence": match.evidence,
+            "approver": match.approver,
+            "expires": match.expires.isoformat(),
+            "source": match.source,
+            "active": match.active(today),
+        }
+        evidence = {**r.evidence, "attestation": record}
+        if not match.active(today):
+            out.append(
+                Result(
+                    **{
+                        **r.__dict__,
+                        "evidence": evidence,
+                        "reason": f"{r.reason} (attestation expired {match.expires})",
+                    }
+                )
+            )
+            continue
+        out.append(
+            Result(
+                **{
+                    **r.__dict__,
+                    "status": "manual",
+                    "reason": f"attested by {match.approver} until {match.expires}: "
+                    f"{match.justification} (chain: {r.reason})",
+                    "evidence": evidence,
+                }
+            )
+        )
+    return out
+
+
+def _snapshot_ref(
+    con: duckdb.DuckDBPyConnection, snapshot_id: int | None
+) -> tuple[SnapshotRef, list[int]]:
+    if snapshot_id is None:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT snapshot_id FROM aws_account ORDER BY 1"
+            ).fetchall()
+        ]
+        if not ids:
+            raise CheckError("no complete snapshot in the database (run `watchkeeper collect`)")
+        ref_id = max(ids)
+    else:
+        ids, ref_id = [snapshot_id], snapshot_id
+    row = con.execute(
+        "SELECT snapshot_id, started_at, sha256 FROM snapshot WHERE snapshot_id = ?", [ref_id]
+    ).fetchone()
+    assert row is not None
+    return SnapshotRef(row[0], row[1], row[2]), ids
+
+
+def _store(con: duckdb.DuckDBPyConnection, run: CheckRun, request: CheckRequest) -> int:
+    row = con.execute(
+        "INSERT INTO check_run (checked_at, tool_version, benchmark, profile, snapshot_id, "
+        "snapshot_ids, controls, accounts, attestations, results_sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id",
+        [
+            run.checked_at,
+            __version__,
+            run.benchmark,
+            run.profile,
+            request.snapshot_id,
+            json.dumps(run.snapshot_ids),
+            json.dumps(list(request.controls)),
+            json.dumps(list(request.accounts)),
+            str(request.attestations) if request.attestations else None,
+            results_digest(run.results),
+        ],
+    ).fetchone()
+    assert row is not None
+    run_id = int(row[0])
+    columns = [c[0] for c in con.execute("DESCRIBE control_result").fetchall()]
+    insert_rows(
+        con,
+        "control_result",
+        columns,
+        [
+            {**r.to_json(), "run_id": run_id, "snapshot_id": r.evidence.get("snapshot_id")}
+            for r in run.results
+        ],
+    )
+    return run_id
+
+
+def select_controls(catalog: Catalog, benchmark: str, keys: tuple[str, ...]) -> list[Control]:
+    if not keys:
+        return catalog.controls(benchmark)
+    chosen = {catalog.find(benchmark, k).control_id: catalog.find(benchmark, k) for k in keys}
+    return sorted(chosen.values(), key=lambda c: c.sort_key)
+
+
+def check(request: CheckRequest) -> CheckRun:
+    if request.profile not in PROFILES:
+        raise CheckError(f"unknown profile {request.profile!r}; choose {' or '.join(PROFILES)}")
+    catalog = load_catalog()
+    benchmark = catalog.resolve_benchmark(request.benchmark)
+    controls = select_controls(catalog, benchmark, request.controls)
+    items = attest.load(request.attestations, catalog, benchmark) if request.attestations else []
+    con = connect(request.db, lock_timeout=60)
+    try:
+        if request.snapshot_id is not None:
+            found = con.execute(
+                "SELECT status FROM snapshot WHERE snapshot_id = ?", [request.snapshot_id]
+            ).fetchone()
+            if found is None:
+                raise CheckError(f"no snapshot {request.snapshot_id} in {request.db}")
+        con.execute("BEGIN TRANSACTION")
+        prepare(con, catalog, request.snapshot_id)
+        snapshot, ids = _snapshot_ref(con, request.snapshot_id)
+        known = {r[0] for r in con.execute("SELECT account_id FROM aws_account").fetchall()}
+        missing = [a for a in request.accounts if a not in known]
+        if missing:
+            raise CheckError(f"account {missing[0]} is not in the snapshot")
+        results = evaluate(con, controls, request.profile, request.accounts)
+        results = _apply_attestations(
+            results, items, benchmark, request.today or datetime.now(UTC).date()
+        )
+        run = CheckRun(benchmark, request.profile, datetime.now(UTC), snapshot, ids, results)
+        if request.store:
+            run = CheckRun(**{**run.__dict__, "run_id": _store(con, run, request)})
+        con.execute("COMMIT")
+        return run
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+__all__ = ["CheckError", "CheckRequest", "StoreError", "check", "control_sql", "prepare"]
