@@ -179,3 +179,9 @@ def test_second_writer_waits_for_the_lock(estate: Estate, proxy: FaultProxy, db:
     con.close()
     assert time.monotonic() - started > 0.5
     holder.wait()
+
+
+def test_new_database_is_owner_only(tmp_path: Path):
+    path = tmp_path / "fresh.duckdb"
+    connect(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from tests.awsfake.faultproxy import FaultProxy, Rule
+from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Estate
 from watchkeeper.collector import AwsOptions, CollectOutcome, CollectRequest, collect, is_read_only
 from watchkeeper.store import connect, verify_snapshots
@@ -522,3 +523,47 @@ def test_policy_lists_every_operation_the_collector_sends(
     for svc, ops in READ_ACTIONS.items():
         for op in ops:
             assert f'"{svc}:{op}"' in readme
+
+
+def _pager(
+    list_key: str, token_key: str, in_token_key: str
+) -> tuple[Callable[[Request], bool], Callable[[bytes], bytes]]:
+    """A rewrite that serves moto's unpaged JSON list in pages of 2, honouring the token
+    botocore sends back: proves the collector follows pages rather than trusting one reply."""
+    state: dict[str, int] = {"offset": 0}
+
+    def when(req: Request) -> bool:
+        body = json.loads(req.body or b"{}")
+        state["offset"] = int(body.get(in_token_key) or 0)
+        return True
+
+    def rewrite(body: bytes) -> bytes:
+        doc = json.loads(body)
+        items = doc.get(list_key, [])
+        start = state["offset"]
+        doc[list_key] = items[start : start + 2]
+        doc.pop(token_key, None)
+        if start + 2 < len(items):
+            doc[token_key] = str(start + 2)
+        return json.dumps(doc).encode()
+
+    return when, rewrite
+
+
+def test_metric_filters_and_alarms_follow_pages(estate: Estate, proxy: FaultProxy, db: Path):
+    acct = estate.account()
+    acct.log_group("g")
+    topic = acct.topic("t1")
+    for i in range(5):
+        acct.metric_filter("g", f"f{i}", "{ $.eventName = X }", f"m{i}")
+        acct.alarm(f"a{i}", f"m{i}", "CISBenchmark", [topic])
+    when, rewrite = _pager("metricFilters", "nextToken", "nextToken")
+    proxy.add(Rule("logs", "DescribeMetricFilters", when=when, rewrite=rewrite))
+    when2, rewrite2 = _pager("MetricAlarms", "NextToken", "NextToken")
+    proxy.add(Rule("cloudwatch", "DescribeAlarms", when=when2, rewrite=rewrite2))
+    outcome = run(db, proxy)
+    assert outcome.errors == []
+    assert proxy.count("logs", "DescribeMetricFilters") == 3
+    assert proxy.count("cloudwatch", "DescribeAlarms") == 3
+    assert query(db, "SELECT count(DISTINCT name) FROM aws_cloudwatch_log_metric_filter") == [(5,)]
+    assert query(db, "SELECT count(DISTINCT name) FROM aws_cloudwatch_alarm") == [(5,)]

@@ -496,3 +496,39 @@ def test_security_hub_per_region(estate: Estate, proxy: FaultProxy, db: Path):
     estate.account().enable_security_hub("eu-west-1")
     r = one(collect_and_check(db, proxy, control="4.16", regions=(R, "eu-west-1")))
     assert r.status == "pass"
+
+
+def test_check_an_older_snapshot(estate: Estate, proxy: FaultProxy, db: Path):
+    _actions_disabled(estate.account())
+    assert one(collect_and_check(db, proxy)).status == "fail"
+    estate.account().alarm(
+        "ct-alarm", "ct-metric", "CISBenchmark", [f"arn:aws:sns:{R}:{DEFAULT_ACCOUNT}:sec-alerts"]
+    )  # re-enabled
+    assert one(collect_and_check(db, proxy)).status == "pass"
+    old = check(CheckRequest(db=db, controls=("4.5",), snapshot_id=1))
+    assert old.snapshot.id == 1 and one(old.results).status == "fail"
+    assert one(old.results).evidence["snapshot_id"] == 1
+
+
+def test_wk_covers_is_available_to_sql(estate: Estate, proxy: FaultProxy, db: Path):
+    from watchkeeper.queries import coverage
+    from watchkeeper.store import connect
+
+    _filter_missing_stoplogging(estate.account())
+    collect_and_check(db, proxy)
+    con = connect(db, read_only=True)
+    coverage.register(con)
+    got = con.execute(
+        "SELECT wk_covers(filter_pattern, ?), wk_covers(?, ?) "
+        "FROM aws_cloudwatch_log_metric_filter",
+        [CIS_4_5, CIS_4_5, "{ $.eventName = StopLogging }"],
+    ).fetchall()
+    # And the materialised table says the same for plain duckdb users.
+    table = con.execute(
+        "SELECT covered, counterexample->>'eventName' FROM pattern_coverage "
+        "WHERE required_pattern = ?",
+        [CIS_4_5],
+    ).fetchall()
+    con.close()
+    assert got == [(False, True)]
+    assert table == [(False, "StopLogging")]

@@ -67,16 +67,18 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'main' AND table_name = 'watchkeeper_meta'"
-    ).fetchone()
-    if not has_meta or not has_meta[0]:
-        others = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
-        if others and others[0]:
+    ).fetchall()
+    if not has_meta[0][0]:
+        others = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+        if others[0][0]:
             raise StoreError(f"{path} is a DuckDB file but not a watchkeeper database")
         return False
-    row = con.execute("SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'").fetchone()
-    if row is None:
+    rows = con.execute(
+        "SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'"
+    ).fetchall()
+    if not rows:
         raise StoreError(f"{path}: watchkeeper_meta has no schema_version")
-    version = int(row[0])
+    version = int(rows[0][0])
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} was written by a newer watchkeeper (schema {version}, this one reads "
@@ -98,6 +100,7 @@ def connect(
         raise StoreError(f"no watchkeeper database at {path} (run `watchkeeper collect` first)")
     if path.exists() and path.is_dir():
         raise StoreError(f"{path} is a directory, not a database file")
+    created = not path.exists()
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
@@ -113,6 +116,9 @@ def connect(
             if not initialised:
                 raise StoreError(f"{path} is not a watchkeeper database")
             return con
+        if created:
+            # Evidence may name people (subscriber e-mails): owner-only from the start.
+            path.chmod(0o600)
         if not initialised:
             con.execute(_sql("schema.sql"))
             con.execute(
