@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup test lint typecheck pytest demo bench clean
+.PHONY: all setup system-deps test lint typecheck pytest demo bench soak clean
 
 all: test
 
@@ -16,6 +16,19 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Headless Chromium renders the HTML report in one test; poppler-utils is for looking at
+# PDFs by hand. Installed when missing and possible (root with apt-get); the Chromium test
+# says clearly that it skipped where it could not be installed.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium poppler-utils >/dev/null) || echo "note: could not install chromium/poppler-utils"; \
+	  else \
+	    echo "note: chromium/poppler-utils missing and not installable here"; \
+	  fi; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check watchkeeper tests bench
 	$(BIN)/ruff format --check watchkeeper tests bench
@@ -23,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -33,6 +46,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.collect_bench
+	$(BIN)/python -m bench.check_bench
+	$(BIN)/python -m bench.bench_patterns
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.kill_soak --trials 30
+	$(BIN)/python -m bench.fuzz_patterns --inputs 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,40 +6,35 @@ verification); 2 usage or setup errors (bad flags, no credentials, unreadable da
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper import __version__
+from watchkeeper.cli_analyst import register as register_analyst
+from watchkeeper.cli_common import ConfigOption, DbOption, err, out, print_results, user_errors
+from watchkeeper.cli_notify import register as register_notify
 from watchkeeper.cli_pattern import pattern_app
+from watchkeeper.cli_report import register as register_report
 from watchkeeper.collector import (
     AwsOptions,
-    CollectorSetupError,
     CollectOutcome,
     CollectRequest,
     permissions,
 )
 from watchkeeper.collector import collect as run_collect
-from watchkeeper.config import ConfigError, load_file, pick, resolve_db
+from watchkeeper.config import load_file, pick, resolve_db
 from watchkeeper.progress import RichReporter, reporter_for
-from watchkeeper.queries.attestations import AttestationError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, CatalogError, load_catalog
-from watchkeeper.queries.check import CheckError, CheckRequest, control_sql
+from watchkeeper.queries.check import CheckRequest, control_sql
 from watchkeeper.queries.check import check as run_check
-from watchkeeper.queries.results import CheckRun
 from watchkeeper.reports import formats
-from watchkeeper.store import StoreError, connect, list_snapshots, verify_snapshots
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from watchkeeper.store import connect, list_snapshots, verify_snapshots
 
 app = typer.Typer(
     name="watchkeeper",
@@ -49,43 +44,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(pattern_app, name="pattern")
-out = Console()
-err = Console(stderr=True)
-
-USER_ERRORS = (
-    StoreError,
-    CollectorSetupError,
-    ConfigError,
-    CheckError,
-    CatalogError,
-    AttestationError,
-)
-
-
-def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Errors a user can cause become one line on stderr and exit code 2, no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; the snapshot in progress stays marked incomplete")
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="DuckDB file [env WATCHKEEPER_DB; default ./watchkeeper.duckdb]"),
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="watchkeeper.toml [env WATCHKEEPER_CONFIG]")
-]
 
 
 def _version(value: bool) -> None:
@@ -141,6 +99,10 @@ def collect(
     concurrency: Annotated[
         int | None, typer.Option(min=1, max=64, help="Parallel account/region workers [8]")
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="I/N: collect only this worker's share of the accounts (then `import`)"),
+    ] = None,
     max_attempts: Annotated[
         int, typer.Option(min=1, max=50, help="Attempts per API call (adaptive retries)")
     ] = 10,
@@ -157,6 +119,7 @@ def collect(
         role_name=pick(role_name, "WATCHKEEPER_ROLE_NAME", cfg.get(c, "role_name")),
         external_id=pick(external_id, "WATCHKEEPER_EXTERNAL_ID", cfg.get(c, "external_id")),
         regions=tuple(pick(region, None, cfg.get(c, "regions"), ())),
+        shard=shard,
         aws=AwsOptions(
             profile=pick(profile, None, cfg.get(c, "profile")),
             endpoint_url=pick(endpoint_url, None, cfg.get(c, "endpoint_url")),
@@ -257,9 +220,6 @@ def verify(db: DbOption = None, config: ConfigOption = None) -> None:
     out.print(f"all {len(results)} snapshot(s) verified")
 
 
-STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
-
-
 @app.command()
 @user_errors
 def check(
@@ -313,7 +273,7 @@ def check(
     )
     if fmt == "table":
         text = None
-        _print_results(run)
+        print_results(run)
     else:
         text = formats.render(run, fmt)
     if output is not None:
@@ -325,31 +285,6 @@ def check(
     failing = counts["fail"] + counts["error"] if fail_on == "fail" else counts["error"]
     if fail_on != "never" and failing:
         raise typer.Exit(1)
-
-
-def _print_results(run: CheckRun) -> None:
-    table = Table(
-        title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile",
-        show_lines=False,
-    )
-    table.add_column("control", no_wrap=True)
-    table.add_column("account", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("reason", overflow="fold")
-    order = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
-    for r in sorted(run.results, key=lambda r: (order[r.status], r.control_id, r.account_id)):
-        table.add_row(
-            f"{r.control_id} {r.topic}",
-            r.account_id,
-            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
-            escape(r.reason),
-        )
-    out.print(table)
-    counts = run.counts()
-    out.print(
-        " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in counts.items())
-        + f" · results stored as run {run.run_id}"
-    )
 
 
 controls_app = typer.Typer(help="The controls catalog.", no_args_is_help=False)
@@ -441,6 +376,11 @@ def iam_policy(
         err.print(f"error: unknown policy {kind!r}; choose reader, caller or trust")
         raise typer.Exit(2)
     print(policies[kind]())
+
+
+register_report(app)
+register_notify(app)
+register_analyst(app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ errors) — states moto cannot produce. The product under test still speaks real
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
@@ -184,7 +185,9 @@ class FaultProxy:
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                # The client may have gone away (a killed collection): nothing to tell it.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 

@@ -532,3 +532,24 @@ def test_wk_covers_is_available_to_sql(estate: Estate, proxy: FaultProxy, db: Pa
     con.close()
     assert got == [(False, True)]
     assert table == [(False, "StopLogging")]
+
+
+def test_reason_names_the_filter_meant_for_the_control(estate: Estate, proxy: FaultProxy, db: Path):
+    a = estate.account()
+    a.log_group("ct-logs")
+    a.trail("main-trail", log_group="ct-logs")
+    topic = a.topic("sec-alerts")
+    a.subscribe(topic, "secops@example.com")
+    # Several filters on the same group, none covering 4.5; one is clearly meant for it.
+    others = {
+        "aaa-root": '{ $.userIdentity.type = "Root" }',
+        "bbb-console": "{ ($.eventName = ConsoleLogin) && ($.errorMessage = * ) }",
+        "zzz-trail-changes": "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
+        "($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
+    }
+    for name, pattern in others.items():
+        a.metric_filter("ct-logs", name, pattern, f"{name}-metric")
+        a.alarm(f"{name}-alarm", f"{name}-metric", "CISBenchmark", [topic])
+    r = one(collect_and_check(db, proxy))
+    assert r.status == "fail"
+    assert "`zzz-trail-changes`" in r.reason and "StopLogging" in r.reason

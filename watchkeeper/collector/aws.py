@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -180,6 +180,10 @@ class ErrorLog:
         with self._lock:
             self.errors.append(error)
 
+    def count(self) -> int:
+        with self._lock:
+            return len(self.errors)
+
 
 @dataclass
 class Scope:
@@ -212,8 +216,3 @@ class Scope:
                 CollectionError(self.account_id, self.region, service, operation, code, message)
             )
             return None
-
-
-def chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -21,6 +21,7 @@ from watchkeeper.collector.aws import (
     error_code,
     make_session,
 )
+from watchkeeper.collector.shard import shard_accounts
 from watchkeeper.store import begin_snapshot, complete_snapshot
 from watchkeeper.store.model import Collection, CollectionError, Row, SnapshotInfo
 
@@ -33,6 +34,7 @@ class CollectRequest:
     role_name: str | None = None
     external_id: str | None = None
     regions: tuple[str, ...] = ()
+    shard: str | None = None  # "I/N": collect only this worker's share of the accounts
     aws: AwsOptions = field(default_factory=AwsOptions)
 
 
@@ -128,6 +130,13 @@ def collect(request: CollectRequest, reporter: Reporter | None = None) -> Collec
     base = Clients(session, request.aws, telemetry)
     caller = accounts.caller_identity(base, home)
     targets = _targets(request, base, caller, home)
+    if request.shard:
+        everyone = targets
+        targets = shard_accounts(everyone, request.shard)
+        if not targets:
+            raise CollectorSetupError(
+                f"--shard {request.shard}: no account of the {len(everyone)} falls in this shard"
+            )
     regions = list(dict.fromkeys(request.regions)) or None
 
     snapshot_id = begin_snapshot(request.db, targets, regions, caller.arn)
@@ -260,7 +269,7 @@ def _collect_unit(
 ) -> None:
     assert acct.clients is not None
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
-    before = len(errors.errors)
+    before = errors.count()
     counts: dict[str, int] = {}
 
     def put(table: str, rows: list[Row]) -> None:
@@ -290,9 +299,9 @@ def _collect_unit(
     if hub is not None:
         put("aws_securityhub_hub", securityhub.rows(hub, scope))
 
-    with errors._lock:
-        n_errors = len(errors.errors) - before
-    reporter.unit_done(UnitSummary(acct.account_id, region, counts, n_errors), telemetry)
+    reporter.unit_done(
+        UnitSummary(acct.account_id, region, counts, errors.count() - before), telemetry
+    )
 
 
 def _complete_trail_details(

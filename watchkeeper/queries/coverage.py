@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+import re
 from functools import lru_cache
 
 import duckdb
@@ -20,9 +20,23 @@ CREATE TABLE IF NOT EXISTS pattern_coverage (
     reason            VARCHAR NOT NULL,
     counterexample    JSON,
     broader           JSON,
+    similarity        DOUBLE,   -- token overlap, only to rank near misses in reasons
     PRIMARY KEY (filter_pattern, required_pattern)
 )
 """
+
+_TOKEN = re.compile(r"[A-Za-z0-9_.*-]+")
+
+
+def similarity(actual: str, required: str) -> float:
+    """Share of the required pattern's tokens (field names, event names) in the filter.
+
+    Not a verdict — coverage is decided by the prover — but when several filters fail at
+    the same link, the reason should name the one meant for this control.
+    """
+    want = set(_TOKEN.findall(required))
+    have = set(_TOKEN.findall(actual))
+    return len(want & have) / len(want | have) if want | have else 0.0
 
 
 @lru_cache(maxsize=4096)
@@ -40,8 +54,11 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     def wk_covers(actual: str, required: str) -> bool:
         return judge(actual, required).covered
 
-    # Already registered on this connection is fine.
-    with contextlib.suppress(duckdb.CatalogException):
+    # Registering twice raises (and would abort an open transaction): look first.
+    known = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'wk_covers'"
+    ).fetchall()
+    if not known[0][0]:
         con.create_function("wk_covers", wk_covers, ["varchar", "varchar"], "boolean")
 
 
@@ -71,8 +88,9 @@ def materialise(con: duckdb.DuckDBPyConnection) -> int:
                 cov.reason,
                 None if cov.counterexample is None else json.dumps(cov.counterexample),
                 None if cov.broader is None else json.dumps(cov.broader),
+                similarity(actual, required),
             ]
         )
     if rows:
-        con.executemany("INSERT INTO pattern_coverage VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO pattern_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)

@@ -73,9 +73,7 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         if others[0][0]:
             raise StoreError(f"{path} is a DuckDB file but not a watchkeeper database")
         return False
-    rows = con.execute(
-        "SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'"
-    ).fetchall()
+    rows = con.execute("SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'").fetchall()
     if not rows:
         raise StoreError(f"{path}: watchkeeper_meta has no schema_version")
     version = int(rows[0][0])

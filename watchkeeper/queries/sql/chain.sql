@@ -209,6 +209,7 @@ WITH judged AS (
         pc.decided AS coverage_decided,
         pc.reason AS coverage_reason,
         pc.counterexample,
+        coalesce(pc.similarity, 0) AS filter_similarity,
         NOT EXISTS (SELECT 1 FROM wk_control_source AS cs
                     WHERE cs.benchmark = cp.benchmark AND cs.control_id = cp.control_id
                       AND (list_contains(ch.excluded_sources, cs.event_source)
@@ -302,5 +303,10 @@ scored AS (
 SELECT
     s.* EXCLUDE (held_flags),
     coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags)) AS links_held,
-    list_bool_and(s.held_flags) AS chain_holds
+    list_bool_and(s.held_flags) AS chain_holds,
+    -- Nearest candidate first: a holding chain, then the longest run of held links, then
+    -- (among filters failing alike) the filter most like the required pattern.
+    list_bool_and(s.held_flags)::INTEGER * 1000000
+        + (coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags))) * 1000
+        + round(s.filter_similarity * 999)::INTEGER AS candidate_rank
 FROM scored AS s;

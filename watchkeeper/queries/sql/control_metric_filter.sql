@@ -1,6 +1,6 @@
 -- A metric-filter control (CIS 4.1–4.15), one row per account: it passes when at least one
 -- candidate chain holds every link; `best` is that chain, or else the nearest candidate
--- (the one holding the longest run of links from the trail onwards).
+-- (the one holding the longest run of links from the trail onwards; see candidate_rank).
 -- In the duckdb shell:
 --   SET VARIABLE benchmark = 'cis-v5.0.0'; SET VARIABLE control_id = '4.5';
 --   SET VARIABLE profile = 'full';   -- or 'literal'
@@ -10,7 +10,7 @@ SELECT
     a.account_id,
     coalesce(bool_or(ch.chain_holds), false) AS passed,
     count(ch.account_id) AS candidates,
-    arg_max(ch, ch.chain_holds::INTEGER * 1000 + ch.links_held) AS best
+    arg_max(ch, ch.candidate_rank) AS best
 FROM aws_account AS a
 CROSS JOIN wk_control AS c
 LEFT JOIN wk_control_chain AS ch

@@ -1,0 +1,118 @@
+"""What every command module shares: consoles, the user-error wrapper, result tables."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from watchkeeper.analyst import catalog_tables, drift, query
+from watchkeeper.analyst.export import ExportError
+from watchkeeper.collector import CollectorSetupError
+from watchkeeper.collector.shard import ShardError
+from watchkeeper.config import ConfigError
+from watchkeeper.emulator import EmulatorError
+from watchkeeper.notify import EmailError
+from watchkeeper.queries.attestations import AttestationError
+from watchkeeper.queries.catalog import CatalogError
+from watchkeeper.queries.check import CheckError
+from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports.render import ReportError
+from watchkeeper.store import StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console()
+err = Console(stderr=True)
+
+# Errors a user can cause (and fix): printed as one line, exit code 2.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    StoreError,
+    CollectorSetupError,
+    ConfigError,
+    CheckError,
+    CatalogError,
+    AttestationError,
+    EmulatorError,
+    EmailError,
+    ReportError,
+    ShardError,
+    query.QueryError,
+    drift.DriftError,
+    ExportError,
+    catalog_tables.UnknownTable,
+)
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
+_ORDER = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Errors a user can cause become one line on stderr and exit code 2, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            # KeyError's str() adds quotes; show its message as written.
+            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            err.print(f"[red]error:[/red] {escape(str(text))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; a snapshot in progress stays marked incomplete")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="DuckDB file [env WATCHKEEPER_DB; default ./watchkeeper.duckdb]"),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="watchkeeper.toml [env WATCHKEEPER_CONFIG]")
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """A usage error found by a command itself: one line on stderr; raise the result."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def id_key(control_id: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in control_id.split("."))
+
+
+def print_counts(run: CheckRun) -> None:
+    out.print(
+        " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in run.counts().items())
+        + (f" · stored as run {run.run_id}" if run.run_id is not None else "")
+    )
+
+
+def print_results(run: CheckRun, *, only_failing: bool = False) -> None:
+    """Failing items first; readable at a glance, coloured on a terminal."""
+    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
+    table.add_column("control", no_wrap=True)
+    table.add_column("account", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
+    for r in sorted(shown, key=lambda r: (_ORDER[r.status], r.account_id, id_key(r.control_id))):
+        table.add_row(
+            f"{r.control_id} {r.topic}",
+            r.account_id,
+            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
+            escape(r.reason),
+        )
+    if shown:
+        out.print(table)
+    print_counts(run)

@@ -1,0 +1,87 @@
+"""``watchkeeper report``: judge a snapshot and write the evidence report and machine formats.
+
+Thin: flags → :class:`~watchkeeper.reports.render.ReportRequest` → ``write_reports``.
+Exit codes: 0 written; 2 usage or setup errors (bad flags, unreadable database), one line on
+stderr. Failing controls do not change the exit code: use ``watchkeeper check`` to gate CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watchkeeper.cli_common import ConfigOption, DbOption, user_errors
+from watchkeeper.config import load_file, pick, resolve_db
+from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
+from watchkeeper.reports.render import FORMATS, ReportRequest, write_reports
+
+__all__ = ["register", "report"]
+
+
+def report(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
+    ] = None,
+    snapshot: Annotated[
+        int | None, typer.Option("--snapshot", help="Report on this snapshot (default: latest)")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help=f"Comma-separated: {', '.join(FORMATS)}"),
+    ] = "html,pdf",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into")] = Path(
+        "watchkeeper-report"
+    ),
+    title: Annotated[str | None, typer.Option("--title", help="Title on the cover")] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact/--no-redact", help="Mask subscriber e-mail addresses, URLs and numbers"
+        ),
+    ] = True,
+    paper: Annotated[str, typer.Option("--paper", help="PDF paper size: a4 or letter")] = "a4",
+    profile: Annotated[
+        str, typer.Option(help="full (the whole chain) or literal (the benchmark's audit)")
+    ] = "full",
+    attestations: Annotated[
+        Path | None, typer.Option(help="YAML of attested controls (SIEM monitoring, v2.0.0+)")
+    ] = None,
+) -> None:
+    """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
+    cfg = load_file(config)
+    result = write_reports(
+        ReportRequest(
+            db=resolve_db(db, cfg),
+            benchmark=pick(
+                benchmark,
+                "WATCHKEEPER_BENCHMARK",
+                cfg.get("check", "benchmark"),
+                DEFAULT_BENCHMARK,
+            ),
+            snapshot_id=snapshot,
+            formats=(fmt,),
+            output_dir=output,
+            title=title,
+            redact=redact,
+            paper=paper,
+            profile=profile,
+            attestations=pick(attestations, None, cfg.get("check", "attestations")),
+        )
+    )
+    counts = result.run.counts()
+    typer.echo(
+        f"snapshot {result.run.snapshot.id}: "
+        + ", ".join(f"{n} {status}" for status, n in counts.items()),
+        err=True,
+    )
+    for path in result.files.values():
+        typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` command to the watchkeeper app."""
+    app.command("report")(user_errors(report))

@@ -1,0 +1,51 @@
+"""The report as one self-contained HTML file (inline CSS, no scripts, no network)."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from importlib import resources
+
+from jinja2 import Environment, FunctionLoader, StrictUndefined
+from markupsafe import Markup
+
+from watchkeeper.reports.model import ReportModel
+
+__all__ = ["environment", "render_html", "report_css"]
+
+_TEMPLATES = resources.files("watchkeeper.reports").joinpath("templates")
+
+
+def _load(name: str) -> str | None:
+    path = _TEMPLATES.joinpath(name)
+    return path.read_text("utf-8") if path.is_file() else None
+
+
+@cache
+def environment() -> Environment:
+    # StrictUndefined: a field the model lacks fails the render instead of printing "".
+    # Autoescape always on: names, reasons and JSON come from the AWS account under audit.
+    return Environment(
+        loader=FunctionLoader(_load),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def report_css() -> str:
+    css = _TEMPLATES.joinpath("report.css").read_text("utf-8")
+    if "</" in css:  # would end the inline <style> element early
+        raise ValueError("report.css must not contain '</'")
+    return css
+
+
+def render_html(model: ReportModel) -> str:
+    """The report as HTML; the PDF is rendered from this same text."""
+    template = environment().get_template("report.html.j2")
+    context = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
+    # Markup: the stylesheet is ours and must reach <style> unescaped (CSS uses '>').
+    return template.render(**context, css=Markup(report_css()))

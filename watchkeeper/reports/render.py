@@ -1,0 +1,188 @@
+"""`watchkeeper report`: run (or take) a check and write its artefacts into one directory.
+
+This is the library entry point the CLI, the e-mail job and the demo call. Inputs are
+validated before the check runs, so a typo in ``--format`` costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
+from watchkeeper.queries.check import CheckRequest, check
+from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports import asff, formats, ocsf
+from watchkeeper.reports.html import render_html
+from watchkeeper.reports.model import (
+    ReportModel,
+    build_report,
+    redact_run,
+    run_endpoints,
+    snapshot_endpoints,
+)
+from watchkeeper.reports.pdf import PAPERS, PdfError, render_pdf
+from watchkeeper.reports.redact import Redactor
+from watchkeeper.store import connect
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "ReportError",
+    "ReportOutput",
+    "ReportRequest",
+    "parse_formats",
+    "write_reports",
+]
+
+FORMATS = ("html", "pdf", "json", "csv", "junit", "markdown", "asff", "ocsf")
+EXTENSIONS = {
+    "html": ".html",
+    "pdf": ".pdf",
+    "json": ".json",
+    "csv": ".csv",
+    "junit": ".junit.xml",
+    "markdown": ".md",
+    "asff": ".asff.json",
+    "ocsf": ".ocsf.json",
+}
+
+
+class ReportError(Exception):
+    """A report request a user can fix (printed as one line)."""
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    db: Path
+    benchmark: str = DEFAULT_BENCHMARK
+    snapshot_id: int | None = None
+    formats: tuple[str, ...] = ("html", "pdf")
+    output_dir: Path = Path("watchkeeper-report")
+    title: str | None = None
+    redact: bool = True
+    paper: str = "a4"
+    profile: str = "full"
+    attestations: Path | None = None
+    run: CheckRun | None = None  # judge nothing, report this run
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    run: CheckRun
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``"html,pdf"`` (or a list of such) → ("html", "pdf"), in order, without repeats."""
+    items = [text] if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for item in items:
+        for part in item.split(","):
+            name = part.strip().lower()
+            if name in ("md",):
+                name = "markdown"
+            if not name:
+                continue
+            if name not in FORMATS:
+                raise ReportError(
+                    f"unknown report format {part.strip()!r}; choose from {', '.join(FORMATS)}"
+                )
+            if name not in out:
+                out.append(name)
+    if not out:
+        raise ReportError(f"no report format given; choose from {', '.join(FORMATS)}")
+    return tuple(out)
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    # Write then rename: a reader (or an e-mail job) never sees half a report.
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _default_region(run: CheckRun) -> str:
+    regions = Counter(r.region for r in run.results if r.region)
+    return regions.most_common(1)[0][0] if regions else "us-east-1"
+
+
+def base_name(run: CheckRun) -> str:
+    return f"watchkeeper-{run.benchmark}-snapshot{run.snapshot.id}"
+
+
+def write_reports(request: ReportRequest) -> ReportOutput:
+    """Run the check (stored) unless ``request.run`` is given, then write each format."""
+    wanted = parse_formats(request.formats)
+    if request.paper.lower() not in PAPERS:
+        raise ReportError(f"unknown paper size {request.paper!r}; choose {' or '.join(PAPERS)}")
+    if not request.db.is_file():
+        # `check` would create an empty database at a mistyped path; refuse instead.
+        raise ReportError(
+            f"no watchkeeper database at {request.db} (run `watchkeeper collect` first)"
+        )
+    out_dir = request.output_dir
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"{out_dir} exists and is not a directory")
+    run = request.run or check(
+        CheckRequest(
+            db=request.db,
+            benchmark=request.benchmark,
+            snapshot_id=request.snapshot_id,
+            profile=request.profile,
+            attestations=request.attestations,
+            store=True,
+        )
+    )
+    catalog = load_catalog()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create {out_dir}: {exc.strerror}") from None
+
+    shown = run
+    html: str | None = None
+    con = connect(request.db, read_only=True)  # one read-only look at the snapshot rows
+    try:
+        if request.redact:
+            ids = sorted({*run.snapshot_ids, run.snapshot.id})
+            shown = redact_run(run, Redactor(run_endpoints(run) | snapshot_endpoints(con, ids)))
+        if "html" in wanted or "pdf" in wanted:
+            model: ReportModel = build_report(con, run, catalog, request.redact, request.title)
+            html = render_html(model)
+    finally:
+        con.close()
+
+    stem = base_name(run)
+    files: dict[str, Path] = {}
+    try:
+        for fmt in wanted:
+            path = out_dir / f"{stem}{EXTENSIONS[fmt]}"
+            if fmt == "html":
+                assert html is not None
+                _write(path, html)
+            elif fmt == "pdf":
+                assert html is not None
+                try:
+                    _write(path, render_pdf(html, request.paper, base_url=out_dir))
+                except PdfError as exc:
+                    raise ReportError(str(exc)) from None
+            elif fmt == "asff":
+                _write(path, asff.to_asff(shown, catalog, _default_region(run)))
+            elif fmt == "ocsf":
+                _write(path, ocsf.to_ocsf(shown, catalog, _default_region(run)))
+            else:
+                _write(path, formats.render(shown, fmt))
+            files[fmt] = path
+    except OSError as exc:
+        raise ReportError(f"cannot write the report into {out_dir}: {exc.strerror}") from None
+    return ReportOutput(run=run, files=files)
