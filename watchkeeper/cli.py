@@ -22,9 +22,7 @@ from watchkeeper.cli_notify import register as register_notify
 from watchkeeper.cli_pattern import pattern_app
 from watchkeeper.cli_report import register as register_report
 from watchkeeper.collector import (
-    AwsOptions,
     CollectOutcome,
-    CollectRequest,
     permissions,
 )
 from watchkeeper.collector import collect as run_collect
@@ -34,6 +32,7 @@ from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, CatalogError, load_ca
 from watchkeeper.queries.check import CheckRequest, control_sql
 from watchkeeper.queries.check import check as run_check
 from watchkeeper.reports import formats
+from watchkeeper.settings import CollectFlags, collect_request
 from watchkeeper.store import connect, list_snapshots, verify_snapshots
 
 app = typer.Typer(
@@ -110,24 +109,27 @@ def collect(
 ) -> None:
     """Snapshot trails, log groups, metric filters, alarms, topics, subscriptions and
     Security Hub status into the DuckDB file."""
-    cfg = load_file(config)
-    c = "collect"
-    request = CollectRequest(
-        db=resolve_db(db, cfg),
-        accounts=tuple(pick(account, None, cfg.get(c, "accounts"), ())),
-        organization=bool(organization or cfg.get(c, "organization")),
-        role_name=pick(role_name, "WATCHKEEPER_ROLE_NAME", cfg.get(c, "role_name")),
-        external_id=pick(external_id, "WATCHKEEPER_EXTERNAL_ID", cfg.get(c, "external_id")),
-        regions=tuple(pick(region, None, cfg.get(c, "regions"), ())),
-        shard=shard,
-        aws=AwsOptions(
-            profile=pick(profile, None, cfg.get(c, "profile")),
-            endpoint_url=pick(endpoint_url, None, cfg.get(c, "endpoint_url")),
+    if external_id:
+        err.print(
+            "note: --external-id is visible to other users in the process list; prefer "
+            "WATCHKEEPER_EXTERNAL_ID or [collect] external_id in watchkeeper.toml",
+            highlight=False,
+        )
+    request = collect_request(
+        CollectFlags(
+            db=db,
+            accounts=tuple(account or ()),
+            organization=organization or None,
+            role_name=role_name,
+            external_id=external_id,
+            regions=tuple(region or ()),
+            profile=profile,
+            endpoint_url=endpoint_url,
+            concurrency=concurrency,
             max_attempts=max_attempts,
-            concurrency=int(
-                pick(concurrency, "WATCHKEEPER_CONCURRENCY", cfg.get(c, "concurrency"), 8)
-            ),
+            shard=shard,
         ),
+        load_file(config),
     )
     reporter = reporter_for(quiet, err)
     if isinstance(reporter, RichReporter):

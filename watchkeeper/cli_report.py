@@ -7,6 +7,7 @@ stderr. Failing controls do not change the exit code: use ``watchkeeper check`` 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -50,6 +51,13 @@ def report(
     attestations: Annotated[
         Path | None, typer.Option(help="YAML of attested controls (SIEM monitoring, v2.0.0+)")
     ] = None,
+    timeline: Annotated[
+        bool, typer.Option(help="Add each control's verdict over all snapshots, with a chart")
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day of the timeline (YYYY-MM-DD)"),
+    ] = None,
 ) -> None:
     """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
     cfg = load_file(config)
@@ -70,6 +78,8 @@ def report(
             paper=paper,
             profile=profile,
             attestations=pick(attestations, None, cfg.get("check", "attestations")),
+            timeline=timeline,
+            since=since.date() if since else None,
         )
     )
     counts = result.run.counts()

@@ -104,7 +104,7 @@ def _list(value: Any) -> tuple[str, ...]:
         return tuple(v.strip() for v in value.split(",") if v.strip())
     if isinstance(value, list | tuple):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    raise ConfigError(f"expected a list of strings, got {value!r}")
+    raise ConfigError(f"expected a list of strings (e.g. regions, accounts), got {value!r}")
 
 
 def _bool(value: Any, name: str) -> bool:
@@ -271,10 +271,11 @@ class CollectFlags:
     endpoint_url: str | None = None
     concurrency: int | None = None
     max_attempts: int = 10
+    shard: str | None = None
 
 
 def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
-    """The same resolution `watchkeeper collect` does, for the scheduled job."""
+    """Flags > env > watchkeeper.toml for a collection (`collect` and the `run` job)."""
     c = "collect"
     organization = pick(flags.organization, None, cfg.get(c, "organization"), False)
     concurrency = pick(flags.concurrency, "WATCHKEEPER_CONCURRENCY", cfg.get(c, "concurrency"), 8)
@@ -285,6 +286,7 @@ def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
         role_name=pick(flags.role_name, "WATCHKEEPER_ROLE_NAME", cfg.get(c, "role_name")),
         external_id=pick(flags.external_id, "WATCHKEEPER_EXTERNAL_ID", cfg.get(c, "external_id")),
         regions=_list(pick(flags.regions, None, cfg.get(c, "regions"), ())),
+        shard=flags.shard,
         aws=AwsOptions(
             profile=pick(flags.profile, None, cfg.get(c, "profile")),
             endpoint_url=pick(flags.endpoint_url, None, cfg.get(c, "endpoint_url")),

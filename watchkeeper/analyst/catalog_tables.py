@@ -87,6 +87,9 @@ _add(
                 "Identity the collector ran as (comma-separated when merged from shards)",
                 "sts:GetCallerIdentity Arn",
             ),
+            "collector_host": _c(
+                "Host name of the machine that collected (schema 2; NULL for older snapshots)"
+            ),
             "accounts": _c("Account ids requested, JSON array"),
             "regions": _c("Regions requested, JSON array; NULL means each account's enabled ones"),
             "api_calls": _c("AWS API calls made"),

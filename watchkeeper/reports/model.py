@@ -17,6 +17,7 @@ from typing import Any, Literal
 import duckdb
 
 from watchkeeper import __version__
+from watchkeeper.analyst.drift import TimelineData
 from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.check import control_sql, sql_text
 from watchkeeper.queries.results import STATUSES, CheckRun, Result, Status, results_digest
@@ -318,6 +319,14 @@ class SqlText:
 
 
 @dataclass(frozen=True)
+class TimelineView:
+    """`report --timeline`: each control's verdict per account across snapshots."""
+
+    data: TimelineData
+    svg: str  # built by analyst.drift.timeline_svg, labels escaped there
+
+
+@dataclass(frozen=True)
 class ReportModel:
     cover: Cover
     summary: Summary
@@ -327,6 +336,7 @@ class ReportModel:
     rerun_commands: list[Command]
     views_sql: list[SqlText]  # the views every control's SQL reads
     run: CheckRun  # already redacted when the report is
+    timeline: TimelineView | None = None
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
+from watchkeeper.analyst.drift import timeline_section, timeline_svg
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
@@ -19,6 +21,7 @@ from watchkeeper.reports import asff, formats, ocsf
 from watchkeeper.reports.html import render_html
 from watchkeeper.reports.model import (
     ReportModel,
+    TimelineView,
     build_report,
     redact_run,
     run_endpoints,
@@ -68,6 +71,8 @@ class ReportRequest:
     profile: str = "full"
     attestations: Path | None = None
     run: CheckRun | None = None  # judge nothing, report this run
+    timeline: bool = False  # add the verdict-over-time section (HTML/PDF)
+    since: date | None = None  # first day the timeline covers (default: all snapshots)
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,14 @@ def write_reports(request: ReportRequest) -> ReportOutput:
             shown = redact_run(run, Redactor(run_endpoints(run) | snapshot_endpoints(con, ids)))
         if "html" in wanted or "pdf" in wanted:
             model: ReportModel = build_report(con, run, catalog, request.redact, request.title)
+            if request.timeline:
+                data = timeline_section(
+                    con,
+                    benchmark=run.benchmark,
+                    controls=tuple(sorted({r.control_id for r in run.results})),
+                    since=request.since,
+                )
+                model = replace(model, timeline=TimelineView(data, timeline_svg(data)))
             html = render_html(model)
     finally:
         con.close()

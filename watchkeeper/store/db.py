@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# from-version → the script that upgrades a file to from-version + 1
+MIGRATIONS: dict[int, str] = {1: "migrations/0002_collector_host.sql"}
 
 # Tables of collected rows, in the order hashes and exports walk them.
 RESOURCE_TABLES: tuple[str, ...] = (
@@ -62,8 +65,8 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
-    """True when the file already holds a watchkeeper schema (and it is one we can read)."""
+def _version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The file's schema version; None for an empty file. Refuses foreign and newer files."""
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'main' AND table_name = 'watchkeeper_meta'"
@@ -72,7 +75,7 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         others = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
         if others[0][0]:
             raise StoreError(f"{path} is a DuckDB file but not a watchkeeper database")
-        return False
+        return None
     rows = con.execute("SELECT value FROM watchkeeper_meta WHERE key = 'schema_version'").fetchall()
     if not rows:
         raise StoreError(f"{path}: watchkeeper_meta has no schema_version")
@@ -82,7 +85,27 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
             f"{path} was written by a newer watchkeeper (schema {version}, this one reads "
             f"up to {SCHEMA_VERSION}); upgrade watchkeeper"
         )
-    return True
+    return version
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> None:
+    """Upgrade an older file in place, after a byte copy of it as it was."""
+    con.execute("CHECKPOINT")  # the copy must hold everything, not rely on the WAL
+    backup = path.with_name(f"{path.name}.schema{version}.bak")
+    shutil.copy2(path, backup)
+    backup.chmod(0o600)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        while version < SCHEMA_VERSION:
+            con.execute(_sql(MIGRATIONS[version]))
+            version += 1
+        con.execute(
+            "UPDATE watchkeeper_meta SET value = ? WHERE key = 'schema_version'", [str(version)]
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def connect(
@@ -109,15 +132,23 @@ def connect(
                 raise
             time.sleep(0.2)
     try:
-        initialised = _check_version(con, path)
+        version = _version(con, path)
         if read_only:
-            if not initialised:
+            if version is None:
                 raise StoreError(f"{path} is not a watchkeeper database")
+            if version < SCHEMA_VERSION:
+                # Migrate on first use, even by a reader: open for writing once, then again
+                # read-only.
+                con.close()
+                connect(path, lock_timeout=lock_timeout).close()
+                return connect(path, read_only=True, lock_timeout=lock_timeout)
             return con
         if created:
             # Evidence may name people (subscriber e-mails): owner-only from the start.
             path.chmod(0o600)
-        if not initialised:
+        if version is not None and version < SCHEMA_VERSION:
+            _migrate(con, path, version)
+        if version is None:
             con.execute(_sql("schema.sql"))
             con.execute(
                 "INSERT INTO watchkeeper_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]

@@ -33,7 +33,11 @@ _META_COLUMNS = (
     "error_count",
     "previous_snapshot_id",
     "previous_sha256",
+    "collector_host",
 )
+# Columns added by a later schema: hashed only for snapshots written under that schema, so a
+# migrated file keeps every older snapshot's hash verifiable.
+COLUMN_SINCE: dict[tuple[str, str], int] = {("snapshot", "collector_host"): 2}
 
 
 def _canonical(value: Any) -> Any:
@@ -60,15 +64,24 @@ def _line(columns: list[str], values: tuple[Any, ...]) -> str:
 def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
     """The SHA-256 of snapshot ``snapshot_id`` as the database holds it now."""
     h = hashlib.sha256()
-    cols = ", ".join(_META_COLUMNS)
-    meta = con.execute(f"SELECT {cols} FROM snapshot WHERE snapshot_id = ?", [snapshot_id])
-    row = meta.fetchone()
-    if row is None:
+    found = con.execute(
+        "SELECT schema_version FROM snapshot WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchall()
+    if not found:
         raise KeyError(snapshot_id)
+    written_under = int(found[0][0])
+
+    def hashed(table: str, column: str) -> bool:
+        return COLUMN_SINCE.get((table, column), 1) <= written_under
+
+    meta_columns = [c for c in _META_COLUMNS if hashed("snapshot", c)]
+    row = con.execute(
+        f"SELECT {', '.join(meta_columns)} FROM snapshot WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchall()[0]
     h.update(b"snapshot\n")
-    h.update(_line(list(_META_COLUMNS), row).encode())
+    h.update(_line(meta_columns, row).encode())
     for table in (*RESOURCE_TABLES, "collection_error"):
-        columns = [c for c in table_columns(con, table) if c != "snapshot_id"]
+        columns = [c for c in table_columns(con, table) if c != "snapshot_id" and hashed(table, c)]
         select = ", ".join(f'"{c}"' for c in columns)
         rows = con.execute(
             f"SELECT {select} FROM history.{table} WHERE snapshot_id = ?", [snapshot_id]

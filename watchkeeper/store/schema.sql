@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 1.
+-- watchkeeper store, schema version 2 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS snapshot (
     tool_version     VARCHAR NOT NULL,
     schema_version   INTEGER NOT NULL,
     caller_arn       VARCHAR,
+    collector_host   VARCHAR,       -- the machine that collected (schema 2)
     accounts         JSON,          -- account ids requested
     regions          JSON,          -- regions requested (NULL: each account's enabled ones)
     api_calls        INTEGER,

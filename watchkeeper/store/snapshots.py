@@ -10,6 +10,7 @@ earlier snapshot untouched.
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,14 @@ def begin_snapshot(
     try:
         row = con.execute(
             "INSERT INTO snapshot (started_at, status, tool_version, schema_version, caller_arn, "
-            "accounts, regions) VALUES (?, 'incomplete', ?, ?, ?, ?, ?) RETURNING snapshot_id",
+            "collector_host, accounts, regions) VALUES (?, 'incomplete', ?, ?, ?, ?, ?, ?) "
+            "RETURNING snapshot_id",
             [
                 datetime.now(UTC),
                 __version__,
                 SCHEMA_VERSION,
                 caller_arn,
+                socket.gethostname(),
                 json.dumps(accounts),
                 None if regions is None else json.dumps(regions),
             ],
