@@ -102,6 +102,7 @@ def variants(required: str) -> list[str]:
 def _clear_caches() -> None:
     parser_mod.parse.cache_clear()
     match_mod.compile_pattern.cache_clear()
+    match_mod._compile_text.cache_clear()
     cover_mod._string_candidates_cached.cache_clear()
 
 

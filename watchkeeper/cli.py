@@ -13,11 +13,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from watchkeeper import __version__
 from watchkeeper.cli_analyst import register as register_analyst
-from watchkeeper.cli_common import ConfigOption, DbOption, err, out, print_results, user_errors
+from watchkeeper.cli_common import (
+    ConfigOption,
+    DbOption,
+    err,
+    out,
+    print_results,
+    progress,
+    user_errors,
+)
 from watchkeeper.cli_notify import register as register_notify
 from watchkeeper.cli_pattern import pattern_app
 from watchkeeper.cli_report import register as register_report
@@ -27,7 +36,7 @@ from watchkeeper.collector import (
 )
 from watchkeeper.collector import collect as run_collect
 from watchkeeper.config import load_file, pick, resolve_db
-from watchkeeper.progress import RichReporter, reporter_for
+from watchkeeper.progress import reporter_for
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, CatalogError, load_catalog
 from watchkeeper.queries.check import CheckRequest, control_sql
 from watchkeeper.queries.check import check as run_check
@@ -132,10 +141,7 @@ def collect(
         load_file(config),
     )
     reporter = reporter_for(quiet, err)
-    if isinstance(reporter, RichReporter):
-        with reporter:
-            outcome = run_collect(request, reporter)
-    else:
+    with progress(reporter):
         outcome = run_collect(request, reporter)
     _print_outcome(outcome, request.db)
     if outcome.errors:
@@ -273,16 +279,17 @@ def check(
             attestations=pick(attestations, None, cfg.get("check", "attestations")),
         )
     )
-    if fmt == "table":
-        text = None
+    if output is not None:
+        with output.open("w", encoding="utf-8") as fh:
+            if fmt == "table":  # the same table, as plain text
+                print_results(run, console=Console(file=fh, width=160, no_color=True))
+            else:
+                fh.write(formats.render(run, fmt))
+        err.print(f"wrote {output}")
+    elif fmt == "table":
         print_results(run)
     else:
-        text = formats.render(run, fmt)
-    if output is not None:
-        output.write_text(text if text is not None else formats.render(run, "markdown"))
-        err.print(f"wrote {output}")
-    elif text is not None:
-        sys.stdout.write(text)
+        sys.stdout.write(formats.render(run, fmt))
     counts = run.counts()
     failing = counts["fail"] + counts["error"] if fail_on == "fail" else counts["error"]
     if fail_on != "never" and failing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -14,15 +15,16 @@ from rich.table import Table
 
 from watchkeeper.analyst import catalog_tables, drift, query
 from watchkeeper.analyst.export import ExportError
-from watchkeeper.collector import CollectorSetupError
+from watchkeeper.collector import CollectorSetupError, Reporter
 from watchkeeper.collector.shard import ShardError
 from watchkeeper.config import ConfigError
 from watchkeeper.emulator import EmulatorError
 from watchkeeper.notify import EmailError
+from watchkeeper.progress import RichReporter
 from watchkeeper.queries.attestations import AttestationError
 from watchkeeper.queries.catalog import CatalogError
 from watchkeeper.queries.check import CheckError
-from watchkeeper.queries.results import CheckRun
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun
 from watchkeeper.reports.render import ReportError
 from watchkeeper.store import StoreError
 
@@ -50,7 +52,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     catalog_tables.UnknownTable,
 )
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
-_ORDER = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
 
 
 def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -81,6 +82,11 @@ ConfigOption = Annotated[
 ]
 
 
+def progress(reporter: Reporter | RichReporter) -> contextlib.AbstractContextManager[object]:
+    """The live progress display while collecting; nothing to open for the log reporter."""
+    return reporter if isinstance(reporter, RichReporter) else contextlib.nullcontext()
+
+
 def fail(message: str) -> typer.Exit:
     """A usage error found by a command itself: one line on stderr; raise the result."""
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
@@ -91,14 +97,14 @@ def id_key(control_id: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in control_id.split("."))
 
 
-def print_counts(run: CheckRun) -> None:
-    out.print(
+def print_counts(run: CheckRun, console: Console = out) -> None:
+    console.print(
         " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in run.counts().items())
         + (f" · stored as run {run.run_id}" if run.run_id is not None else "")
     )
 
 
-def print_results(run: CheckRun, *, only_failing: bool = False) -> None:
+def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:
     """Failing items first; readable at a glance, coloured on a terminal."""
     table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
     table.add_column("control", no_wrap=True)
@@ -106,7 +112,9 @@ def print_results(run: CheckRun, *, only_failing: bool = False) -> None:
     table.add_column("status", no_wrap=True)
     table.add_column("reason", overflow="fold")
     shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
-    for r in sorted(shown, key=lambda r: (_ORDER[r.status], r.account_id, id_key(r.control_id))):
+    for r in sorted(
+        shown, key=lambda r: (STATUS_ORDER[r.status], r.account_id, id_key(r.control_id))
+    ):
         table.add_row(
             f"{r.control_id} {r.topic}",
             r.account_id,
@@ -114,5 +122,5 @@ def print_results(run: CheckRun, *, only_failing: bool = False) -> None:
             escape(r.reason),
         )
     if shown:
-        out.print(table)
-    print_counts(run)
+        console.print(table)
+    print_counts(run, console)

@@ -21,18 +21,19 @@ from watchkeeper.cli_common import (
     id_key,
     out,
     print_results,
+    progress,
     user_errors,
 )
 from watchkeeper.config import load_file, resolve_db
-from watchkeeper.progress import RichReporter, reporter_for
+from watchkeeper.progress import reporter_for
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
 from watchkeeper.queries.results import CheckRun
 from watchkeeper.settings import (
-    DEFAULT_EMAIL_OUTPUT,
     CollectFlags,
     EmailFlags,
     check_settings,
     collect_request,
+    email_output,
     email_settings,
     run_settings,
     wants_email,
@@ -133,10 +134,7 @@ def demo(
     if not quiet:
         err.print("starting the AWS emulator and seeding a small organisation …")
     reporter = reporter_for(quiet, err)
-    if isinstance(reporter, RichReporter):
-        with reporter:
-            outcome = run_demo(output, benchmark=benchmark, reporter=reporter)
-    else:
+    with progress(reporter):
         outcome = run_demo(output, benchmark=benchmark, reporter=reporter)
     _print_matrix(outcome.run, {v: k for k, v in outcome.accounts.items()})
     for fmt, path in sorted(outcome.files.items()):
@@ -177,7 +175,6 @@ def email(
     ] = None,
 ) -> None:
     """E-mail the latest stored check run: summary and failing items, PDF attached."""
-    from watchkeeper.config import pick
     from watchkeeper.pipeline import EmailJob, email_latest
 
     cfg = load_file(config)
@@ -199,14 +196,11 @@ def email(
         ),
         cfg,
     )
-    root = Path(
-        pick(output, "WATCHKEEPER_EMAIL_OUTPUT", cfg.get("email", "output"), DEFAULT_EMAIL_OUTPUT)
-    )
     outcome = email_latest(
         EmailJob(
             db=resolve_db(db, cfg),
             settings=settings,
-            output=root,
+            output=email_output(output, cfg),
             benchmark=benchmark,
             profile=profile,
             run_id=run_id,
@@ -319,8 +313,9 @@ def run(
         ses_endpoint_url=ses_endpoint_url,
     )
     # Resolved before collecting, so a config mistake fails in a second, not after an hour.
+    # settings.email already folds in --email/--no-email; --email also forces an attempt.
     mail = None
-    if send is True or (send is None and settings.email and wants_email(flags, cfg)):
+    if settings.email and (send or wants_email(flags, cfg)):
         mail = email_settings(flags, cfg)
     job = RunJob(
         collect=request,
@@ -329,10 +324,7 @@ def run(
         email=mail,
     )
     reporter = reporter_for(quiet, err)
-    if isinstance(reporter, RichReporter):
-        with reporter:
-            outcome = run_job(job, reporter)
-    else:
+    with progress(reporter):
         outcome = run_job(job, reporter)
     if not quiet:
         print_results(outcome.run, only_failing=True)

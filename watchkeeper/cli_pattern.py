@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from watchkeeper.patterns import FilterPatternError, covers, explain, parse
+from watchkeeper.patterns import FilterPatternError, Pattern, covers, explain, parse
 from watchkeeper.patterns.tool import format_coverage, read_messages, run_test
 
 pattern_app = typer.Typer(
@@ -23,9 +23,13 @@ pattern_app = typer.Typer(
 )
 
 
-def _bad_pattern(label: str, exc: FilterPatternError) -> NoReturn:
-    typer.echo(f"error: bad {label} at column {exc.position}: {exc.message}", err=True)
-    raise typer.Exit(2)
+def _parse(text: str, label: str = "filter pattern") -> Pattern:
+    """``parse(text)``, or exit 2 with a one-line error naming ``label`` and the column."""
+    try:
+        return parse(text)
+    except FilterPatternError as exc:
+        typer.echo(f"error: bad {label} at column {exc.position}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @pattern_app.command("test")
@@ -36,10 +40,7 @@ def test_command(
     ] = "-",
 ) -> None:
     """Like `aws logs test-metric-filter`, offline: which messages does PATTERN match?"""
-    try:
-        parsed = parse(pattern)
-    except FilterPatternError as exc:
-        _bad_pattern("filter pattern", exc)
+    parsed = _parse(pattern)
     try:
         if file == "-":
             messages = read_messages(sys.stdin.buffer)
@@ -58,10 +59,7 @@ def test_command(
 @pattern_app.command("explain")
 def explain_command(pattern: Annotated[str, typer.Argument(help="The filter pattern.")]) -> None:
     """Show how PATTERN is parsed: normalised, with precedence made visible."""
-    try:
-        typer.echo(explain(parse(pattern)))
-    except FilterPatternError as exc:
-        _bad_pattern("filter pattern", exc)
+    typer.echo(explain(_parse(pattern)))
 
 
 @pattern_app.command("covers")
@@ -70,15 +68,7 @@ def covers_command(
     required: Annotated[str, typer.Option("--required", help="The pattern it must cover.")],
 ) -> None:
     """Does PATTERN match every CloudTrail event that --required matches?"""
-    try:
-        actual_p = parse(pattern)
-    except FilterPatternError as exc:
-        _bad_pattern("filter pattern", exc)
-    try:
-        required_p = parse(required)
-    except FilterPatternError as exc:
-        _bad_pattern("required pattern", exc)
-    cov = covers(actual_p, required_p)
+    cov = covers(_parse(pattern), _parse(required, "required pattern"))
     typer.echo(format_coverage(cov, pattern, required))
     raise typer.Exit(0 if cov.covered else 1)
 

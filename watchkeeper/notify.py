@@ -25,7 +25,7 @@ from watchkeeper import __version__
 from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef
 from watchkeeper.reports.model import redact_run
 from watchkeeper.settings import EmailSettings, SesSettings, SmtpSettings
-from watchkeeper.store import StoreError, connect
+from watchkeeper.store import StoreError, connect, get_snapshot
 
 # SES v1 SendRawEmail refuses messages over 10 MB (after base64 encoding).
 SES_MAX_BYTES = 10 * 1024 * 1024
@@ -100,11 +100,11 @@ def _read_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CheckRun:
     benchmark, profile, checked_at, snapshot_ids_json = head
     snapshot_ids = [int(i) for i in json.loads(snapshot_ids_json or "[]")]
     ref_id = max(snapshot_ids) if snapshot_ids else 0
-    snap = con.execute(
-        "SELECT snapshot_id, started_at, sha256 FROM snapshot WHERE snapshot_id = ?", [ref_id]
-    ).fetchone()
+    snap = get_snapshot(con, ref_id)
     snapshot = (
-        SnapshotRef(snap[0], snap[1], snap[2]) if snap else SnapshotRef(ref_id, checked_at, None)
+        SnapshotRef(snap.snapshot_id, snap.started_at, snap.sha256)
+        if snap
+        else SnapshotRef(ref_id, checked_at, None)
     )
     cols = (
         "benchmark, control_id, topic, title, account_id, region, resource, status, reason, "
@@ -314,8 +314,7 @@ def compose(
     files = files or {}
     # The body travels as far as the attachments: mask subscriber endpoints the same way.
     run = redact_run(run)
-    missing = [f for f in settings.attach if f not in files]
-    if "pdf" in missing:
+    if "pdf" in settings.attach and "pdf" not in files:
         raise EmailError("no PDF report to attach (the report was not rendered)")
     attach = [f for f in settings.attach if f in files]
     names = [files[f].name for f in attach]

@@ -125,6 +125,19 @@ def email_run(
             diff,
             dict(files or {}),
         )
+    return _send(db, run, settings, report_dir, diff, files, attestations)
+
+
+def _send(
+    db: Path,
+    run: CheckRun,
+    settings: EmailSettings,
+    report_dir: Path,
+    diff: RunDiff | None,
+    files: dict[str, Path] | None = None,
+    attestations: Path | None = None,
+) -> EmailOutcome:
+    """Render the missing attachments, compose and deliver (the diff already decided)."""
     files = dict(files or {})
     missing = tuple(f for f in settings.attach if f not in files)
     if missing:
@@ -150,17 +163,17 @@ class EmailJob:
 def email_latest(job: EmailJob) -> EmailOutcome:
     """`watchkeeper email`: the latest stored check run, rendered into a dated folder."""
     run = load_run(job.db, job.benchmark, job.profile, job.run_id)
-    if job.settings.only_on_change:
-        diff = changes_since_previous(job.db, run)
-        if not diff.changed:
-            return EmailOutcome(
-                False,
-                f"not sent: no verdict changed between runs {diff.previous_run_id} and "
-                f"{run.run_id} (--only-on-change)",
-                diff,
-            )
+    # Compared once, before the folder is made: an unchanged run leaves nothing behind.
+    diff = changes_since_previous(job.db, run)
+    if job.settings.only_on_change and not diff.changed:
+        return EmailOutcome(
+            False,
+            f"not sent: no verdict changed between runs {diff.previous_run_id} and "
+            f"{run.run_id} (--only-on-change)",
+            diff,
+        )
     folder = dated_folder(job.output)
-    outcome = email_run(job.db, run, job.settings, folder)
+    outcome = _send(job.db, run, job.settings, folder, diff)
     _point_latest(job.output, folder)
     return outcome
 
@@ -184,10 +197,6 @@ class RunOutcome:
     run: CheckRun
     files: dict[str, Path]
     email: EmailOutcome | None
-
-    def failing(self) -> int:
-        counts = self.run.counts()
-        return counts["fail"] + counts["error"]
 
 
 def _exit_code(

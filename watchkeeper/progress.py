@@ -65,6 +65,7 @@ class RichReporter:
         )
         self.task = self.progress.add_task("collect", total=0, calls=0, retries=0, errors=0)
         self._lock = threading.Lock()
+        self.errors = 0
 
     def __enter__(self) -> RichReporter:
         self.progress.start()
@@ -82,12 +83,14 @@ class RichReporter:
             self.progress.update(self.task, total=total + count)
 
     def unit_done(self, summary: UnitSummary, telemetry: Telemetry) -> None:
+        with self._lock:
+            self.errors += summary.errors
         self.progress.update(
             self.task,
             advance=1,
             calls=telemetry.calls,
             retries=telemetry.retries,
-            errors=telemetry.errors,
+            errors=self.errors,
         )
 
     def note(self, text: str) -> None:

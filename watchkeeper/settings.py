@@ -254,6 +254,13 @@ def email_settings(flags: EmailFlags, cfg: FileConfig) -> EmailSettings:
     )
 
 
+def email_output(output: Path | None, cfg: FileConfig) -> Path:
+    """Where `watchkeeper email` puts its dated report folders."""
+    return Path(
+        pick(output, "WATCHKEEPER_EMAIL_OUTPUT", cfg.get("email", "output"), DEFAULT_EMAIL_OUTPUT)
+    )
+
+
 def wants_email(flags: EmailFlags, cfg: FileConfig) -> bool:
     """Whether `run` should send mail at all: recipients are configured somewhere."""
     return bool(_list(pick(flags.to, "WATCHKEEPER_EMAIL_TO", cfg.get("email", "to"))))

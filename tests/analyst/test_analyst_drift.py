@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -169,3 +170,35 @@ def test_cli_diff_and_timeline(history_db: History, cli: Cli, tmp_path):
     assert res.exit_code == 2 and "--since" in res.stderr
     res = cli("timeline", "--db", db, "-c", "9.99")
     assert res.exit_code == 2
+
+
+def test_cli_timeline_and_diff_filters_are_honoured(history_db: History, cli: Cli):
+    db = str(history_db.db)
+
+    def timeline(*args: str) -> dict[str, Any]:
+        res = cli("timeline", "--db", db, "-c", "4.5", "-f", "json", *args)
+        assert res.exit_code == 0, res.output
+        data: dict[str, Any] = json.loads(res.stdout)
+        return data
+
+    assert [lane["account_id"] for lane in timeline("-a", history_db.account)["lanes"]] == [
+        history_db.account
+    ]
+    assert timeline("-a", "999999999999")["lanes"] == []
+    assert timeline("--until", "2000-01-01")["snapshots"] == []
+    [lane] = timeline()["lanes"]
+    assert lane["gaps"] == []
+    # Snapshots are seconds apart: a max gap of well under a second flags both intervals.
+    [strict] = timeline("--max-gap-hours", "0.00001")["lanes"]
+    assert len(strict["gaps"]) == 2
+    res = cli("timeline", "--db", db, "--max-gap-hours", "0")
+    assert res.exit_code == 2
+
+    def tables(*args: str) -> set[str]:
+        res = cli("diff", "--db", db, "--from", str(history_db.a), "--to", str(history_db.c), *args)
+        assert res.exit_code == 0, res.output
+        return set(json.loads(res.stdout)["summary"])
+
+    # Fields that move on every run show up only when asked for.
+    assert tables("-f", "json") == {"aws_cloudwatch_log_group"}
+    assert tables("-f", "json", "--all-fields") > {"aws_cloudwatch_log_group"}

@@ -12,21 +12,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.awsfake.faultproxy import FaultProxy, Request, Rule
+from tests.awsfake.faultproxy import FaultProxy, Rule
 from tests.awsfake.scenarios import Estate
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
-from watchkeeper.store import connect, verify_snapshots
+from watchkeeper.store import RESOURCE_TABLES, connect, verify_snapshots
 
 REGIONS = ("us-east-1", "eu-west-1")
-TABLES = (
-    "aws_cloudtrail_trail",
-    "aws_cloudwatch_log_group",
-    "aws_cloudwatch_log_metric_filter",
-    "aws_cloudwatch_alarm",
-    "aws_sns_topic",
-    "aws_sns_topic_subscription",
-    "aws_securityhub_hub",
-)
+# The collected resources (account and region rows describe the run, not the estate).
+TABLES = tuple(t for t in RESOURCE_TABLES if t not in ("aws_account", "aws_region"))
+
+
+def collect_cmd(db: Path, endpoint: str, *regions: str) -> list[str]:
+    """`watchkeeper collect` as its own process (so it can be killed, or run twice at once)."""
+    region_flags = [flag for r in regions for flag in ("-r", r)]
+    return [sys.executable, "-m", "watchkeeper", "collect", "--db", str(db), "--quiet",
+            "--endpoint-url", endpoint, *region_flags]  # fmt: skip
 
 
 def _content(db: Path) -> dict[str, list[dict[str, Any]]]:
@@ -106,19 +106,7 @@ def test_two_collections_at_once_both_land(estate: Estate, proxy: FaultProxy, db
     _seed(estate)
     # Slow both down so their runs overlap.
     proxy.add(Rule("logs", "DescribeMetricFilters", delay=1.0))
-    cmd = [
-        sys.executable,
-        "-m",
-        "watchkeeper",
-        "collect",
-        "--db",
-        str(db),
-        "--quiet",
-        "--endpoint-url",
-        proxy.url,
-        "-r",
-        "us-east-1",
-    ]
+    cmd = collect_cmd(db, proxy.url, "us-east-1")
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)
     ]
@@ -137,21 +125,7 @@ def test_two_collections_at_once_both_land(estate: Estate, proxy: FaultProxy, db
 def kill_trial(db: Path, proxy_url: str, after: float | None) -> None:
     """Start a collection and SIGKILL it ``after`` seconds later (None: let it finish)."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "watchkeeper",
-            "collect",
-            "--db",
-            str(db),
-            "--quiet",
-            "--endpoint-url",
-            proxy_url,
-            "-r",
-            "us-east-1",
-            "-r",
-            "eu-west-1",
-        ],
+        collect_cmd(db, proxy_url, *REGIONS),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),
@@ -190,6 +164,3 @@ def test_kills_at_random_points_leave_the_store_sound(estate: Estate, proxy: Fau
         kill_trial(db, proxy.url, after=rng.uniform(0.3, 2.0))
     complete, _ = assert_store_sound(db)
     assert complete >= 1
-
-
-_ = Request

@@ -4,10 +4,12 @@ STARTTLS, implicit TLS, AUTH, and delivery failures that keep the report."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import typer
+from click.testing import Result
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -15,6 +17,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Estate
 from tests.notify.conftest import PASSWORD, USER, SmtpFactory, attachments, body
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
+from watchkeeper.emulator import free_port
 from watchkeeper.queries.check import CheckRequest, check
 
 runner = CliRunner()
@@ -51,6 +54,19 @@ def smtp_args(db: Path, tmp_path: Path, port: int, *extra: str) -> list[str]:
     ]
 
 
+SendEmail = Callable[..., Result]
+
+
+@pytest.fixture
+def send_email(cli_app: typer.Typer, checked_db: Path, tmp_path: Path) -> SendEmail:
+    """`watchkeeper email` of ``checked_db`` to the SMTP server on ``port``, plus ``extra``."""
+
+    def send(port: int, *extra: str) -> Result:
+        return runner.invoke(cli_app, smtp_args(checked_db, tmp_path, port, *extra))
+
+    return send
+
+
 @pytest.fixture
 def tls_env(monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]) -> None:
     monkeypatch.setenv("WATCHKEEPER_SMTP_CA_FILE", str(certificate[0]))
@@ -59,27 +75,10 @@ def tls_env(monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]) -> 
 
 
 def test_starttls_auth_delivers_summary_and_pdf(
-    cli_app: typer.Typer,
-    smtp_server: SmtpFactory,
-    checked_db: Path,
-    tmp_path: Path,
-    tls_env: None,
+    send_email: SendEmail, smtp_server: SmtpFactory, tmp_path: Path, tls_env: None
 ) -> None:
     inbox = smtp_server("starttls")
-    res = runner.invoke(
-        cli_app,
-        smtp_args(
-            checked_db,
-            tmp_path,
-            inbox.port,
-            "--smtp-username",
-            USER,
-            "--attach",
-            "pdf",
-            "--attach",
-            "json",
-        ),
-    )
+    res = send_email(inbox.port, "--smtp-username", USER, "--attach", "pdf", "--attach", "json")
     assert res.exit_code == 0, res.output
     assert PASSWORD not in res.output
     assert len(inbox.messages) == 1
@@ -109,45 +108,25 @@ def test_starttls_auth_delivers_summary_and_pdf(
     assert list((tmp_path / "reports").glob("*/" + pdf_name))
 
 
-def test_implicit_tls(
-    cli_app: typer.Typer,
-    smtp_server: SmtpFactory,
-    checked_db: Path,
-    tmp_path: Path,
-    tls_env: None,
-) -> None:
+def test_implicit_tls(send_email: SendEmail, smtp_server: SmtpFactory, tls_env: None) -> None:
     inbox = smtp_server("tls")
-    res = runner.invoke(
-        cli_app,
-        smtp_args(
-            checked_db,
-            tmp_path,
-            inbox.port,
-            "--smtp-security",
-            "tls",
-            "--smtp-username",
-            USER,
-            "--attach",
-            "html",
-        ),
+    res = send_email(
+        inbox.port, "--smtp-security", "tls", "--smtp-username", USER, "--attach", "html"
     )
     assert res.exit_code == 0, res.output
     assert inbox.messages and inbox.messages[0].tls and inbox.messages[0].authenticated
 
 
 def test_wrong_password_is_a_delivery_failure_and_the_report_is_kept(
-    cli_app: typer.Typer,
+    send_email: SendEmail,
     smtp_server: SmtpFactory,
-    checked_db: Path,
     tmp_path: Path,
     tls_env: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inbox = smtp_server("starttls")
     monkeypatch.setenv("WATCHKEEPER_SMTP_PASSWORD", "not-the-password")
-    res = runner.invoke(
-        cli_app, smtp_args(checked_db, tmp_path, inbox.port, "--smtp-username", USER)
-    )
+    res = send_email(inbox.port, "--smtp-username", USER)
     assert res.exit_code == 3
     assert "SMTP authentication as 'reporter'" in res.stderr and "failed" in res.stderr
     assert "not-the-password" not in res.output
@@ -158,9 +137,8 @@ def test_wrong_password_is_a_delivery_failure_and_the_report_is_kept(
 
 
 def test_password_file_and_untrusted_certificate(
-    cli_app: typer.Typer,
+    send_email: SendEmail,
     smtp_server: SmtpFactory,
-    checked_db: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -169,48 +147,28 @@ def test_password_file_and_untrusted_certificate(
     secret.write_text(PASSWORD + "\n")
     monkeypatch.delenv("WATCHKEEPER_SMTP_CA_FILE", raising=False)
     # Without the CA the self-signed certificate is refused: no silent downgrade.
-    res = runner.invoke(
-        cli_app,
-        smtp_args(
-            checked_db,
-            tmp_path,
-            inbox.port,
-            "--smtp-username",
-            USER,
-            "--smtp-password-file",
-            str(secret),
-            "--attach",
-            "csv",
-        ),
+    res = send_email(
+        inbox.port, "--smtp-username", USER, "--smtp-password-file", str(secret), "--attach", "csv"
     )
     assert res.exit_code == 3
     assert "TLS with SMTP server" in res.stderr
     assert not inbox.messages
 
 
-def test_starttls_not_offered_is_refused(
-    cli_app: typer.Typer, smtp_server: SmtpFactory, checked_db: Path, tmp_path: Path
-) -> None:
+def test_starttls_not_offered_is_refused(send_email: SendEmail, smtp_server: SmtpFactory) -> None:
     inbox = smtp_server("plain")
-    res = runner.invoke(cli_app, smtp_args(checked_db, tmp_path, inbox.port, "--attach", "csv"))
+    res = send_email(inbox.port, "--attach", "csv")
     assert res.exit_code == 3
     assert "does not offer STARTTLS" in res.stderr
     # Plain SMTP when the operator asks for it (a local relay).
-    res = runner.invoke(
-        cli_app,
-        smtp_args(checked_db, tmp_path, inbox.port, "--smtp-security", "none", "--attach", "csv"),
-    )
+    res = send_email(inbox.port, "--smtp-security", "none", "--attach", "csv")
     assert res.exit_code == 0, res.output
     assert len(inbox.messages) == 1 and not inbox.messages[0].tls
 
 
-def test_unreachable_server(cli_app: typer.Typer, checked_db: Path, tmp_path: Path) -> None:
-    from watchkeeper.emulator import free_port
-
+def test_unreachable_server(send_email: SendEmail) -> None:
     port = free_port()  # nothing listens there
-    res = runner.invoke(
-        cli_app, smtp_args(checked_db, tmp_path, port, "--smtp-security", "none", "--attach", "csv")
-    )
+    res = send_email(port, "--smtp-security", "none", "--attach", "csv")
     assert res.exit_code == 3
     assert f"cannot connect to SMTP server 127.0.0.1:{port}" in res.stderr
 

@@ -64,6 +64,11 @@ attach = ["html"]  # a PDF takes seconds; the SMTP tests parse one
     return cfg
 
 
+def run_folders(tmp_path: Path) -> list[Path]:
+    """The dated folders under [run] output (not the `latest` link)."""
+    return [p for p in (tmp_path / "runs").iterdir() if not p.is_symlink()]
+
+
 def test_clean_estate_exits_0_and_mails_the_report(
     cli_app: typer.Typer,
     smtp_server: SmtpFactory,
@@ -76,7 +81,7 @@ def test_clean_estate_exits_0_and_mails_the_report(
     cfg = write_config(tmp_path, proxy, inbox.port)
     res = runner.invoke(cli_app, ["run", "--config", str(cfg), "--quiet"])
     assert res.exit_code == 0, res.output
-    folders = [p for p in (tmp_path / "runs").iterdir() if not p.is_symlink()]
+    folders = run_folders(tmp_path)
     assert len(folders) == 1 and re.fullmatch(r"\d{4}-\d\d-\d\dT\d{6}Z", folders[0].name)
     folder = folders[0]
     assert (tmp_path / "runs" / "latest").resolve() == folder.resolve()
@@ -111,7 +116,7 @@ def test_findings_exit_1_then_unchanged_run_is_not_mailed(
     assert res.exit_code == 1, res.output
     assert "not sent: no verdict changed" in res.stdout
     assert len(inbox.messages) == 1
-    assert len([p for p in (tmp_path / "runs").iterdir() if not p.is_symlink()]) == 2
+    assert len(run_folders(tmp_path)) == 2
 
 
 def test_delivery_failure_exits_3_and_keeps_the_report(
@@ -122,7 +127,7 @@ def test_delivery_failure_exits_3_and_keeps_the_report(
     res = runner.invoke(cli_app, ["run", "--config", str(cfg), "--quiet"])
     assert res.exit_code == 3, res.output
     assert "cannot connect to SMTP server" in res.stderr
-    (folder,) = [p for p in (tmp_path / "runs").iterdir() if not p.is_symlink()]
+    (folder,) = run_folders(tmp_path)
     assert list(folder.glob("*.html"))
     manifest = json.loads((folder / "run.json").read_text())
     assert manifest["exit_code"] == 3 and "cannot connect" in manifest["email"]["error"]

@@ -39,6 +39,17 @@ def test_test_command_reads_gzipped_cloudtrail_files(tmp_path: Path) -> None:
     assert '"eventName":"StopLogging"' in result.output
 
 
+def test_test_command_reads_concatenated_cloudtrail_files_from_stdin() -> None:
+    # what `zcat *.json.gz | watchkeeper pattern test PATTERN -` (README) feeds it
+    files = [{"Records": [record("StopLogging"), record("DescribeTrails")]}, {"Records": []}]
+    files.append({"Records": [record("CreateTrail")]})
+    text = "".join(json.dumps(doc) + "\n" for doc in files)
+    result = runner.invoke(pattern_app, ["test", TRAIL, "-"], input=text)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "2 of 3 events matched"
+    assert result.output.splitlines()[1].startswith('3: {"eventName":"CreateTrail"')
+
+
 def test_test_command_bad_pattern_exits_2_with_one_line() -> None:
     result = runner.invoke(pattern_app, ["test", "{ ($.a = 1 }", "-"], input="x\n")
     assert result.exit_code == 2

@@ -107,12 +107,29 @@ def values() -> st.SearchStrategy[Str | Num]:
 REGEXES = ["Trail", "^Create", "Logging$", "^Stop|Trail$", "[A-Z]ail", "^Aws.*Event$", "1"]
 
 
+def selectors() -> st.SearchStrategy[Selector]:
+    return st.sampled_from(PATHS).map(
+        lambda path: Selector(tuple(Key(p) if isinstance(p, str) else Index(p) for p in path))
+    )
+
+
+def combined(leaves: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+    """Trees of '&&' and '||' over ``leaves``."""
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            st.lists(kids, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+            st.lists(kids, min_size=2, max_size=4).map(lambda xs: Or(tuple(xs))),
+        ),
+        max_leaves=6,
+    )
+
+
 @st.composite
 def conditions_rx(draw: st.DrawFn) -> Expr:
     if draw(st.integers(0, 4)) > 0:
         return draw(conditions())
-    path = draw(st.sampled_from(PATHS))
-    selector = Selector(tuple(Key(p) if isinstance(p, str) else Index(p) for p in path))
+    selector = draw(selectors())
     op: CompareOp = draw(st.sampled_from(["=", "!="]))
     return Compare(selector, op, Regex(draw(st.sampled_from(REGEXES))))
 
@@ -123,24 +140,12 @@ def _regex_count(e: Expr) -> int:
     return int(isinstance(e, Compare) and isinstance(e.value, Regex))
 
 
-json_patterns_rx = (
-    st.recursive(
-        conditions_rx(),
-        lambda kids: st.one_of(
-            st.lists(kids, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
-            st.lists(kids, min_size=2, max_size=4).map(lambda xs: Or(tuple(xs))),
-        ),
-        max_leaves=6,
-    )
-    .filter(lambda e: _regex_count(e) <= 2)
-    .map(JsonPattern)
-)
+json_patterns_rx = combined(conditions_rx()).filter(lambda e: _regex_count(e) <= 2).map(JsonPattern)
 
 
 @st.composite
 def conditions(draw: st.DrawFn) -> Expr:
-    path = draw(st.sampled_from(PATHS))
-    selector = Selector(tuple(Key(p) if isinstance(p, str) else Index(p) for p in path))
+    selector = draw(selectors())
     if draw(st.integers(0, 5)) == 0:
         test_op: TestOp = draw(st.sampled_from(["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"]))
         return Test(selector, test_op)
@@ -153,18 +158,7 @@ def conditions(draw: st.DrawFn) -> Expr:
     return Compare(selector, op, value)
 
 
-def exprs() -> st.SearchStrategy[Expr]:
-    return st.recursive(
-        conditions(),
-        lambda kids: st.one_of(
-            st.lists(kids, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
-            st.lists(kids, min_size=2, max_size=4).map(lambda xs: Or(tuple(xs))),
-        ),
-        max_leaves=6,
-    )
-
-
-json_patterns = exprs().map(JsonPattern)
+json_patterns = combined(conditions()).map(JsonPattern)
 
 _BARE = st.text(st.sampled_from("abcXYZ09_.:/"), min_size=1, max_size=6).filter(
     lambda s: s[0] not in "0123456789." and s != "..."
@@ -295,9 +289,7 @@ def test_render_then_parse_is_identity(p: Pattern) -> None:
     assert parse(render(p)) == p
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
-)
+@settings(FAST, max_examples=200)
 @given(json_patterns_rx, json_patterns_rx, st.lists(cloudtrail_events(), min_size=1, max_size=8))
 def test_covers_is_sound_and_counterexamples_are_real(
     actual: JsonPattern, required: JsonPattern, events: list[dict[str, Any]]

@@ -165,3 +165,14 @@ def test_cli_controls_list_and_show():
     assert "StopLogging" in res.stdout and "wk_control_chain" in res.stdout
     res = runner.invoke(app, ["controls", "show", "CloudWatch.5"])
     assert res.exit_code == 0 and res.stdout.startswith("4.5 ")
+
+
+def test_cli_check_table_to_a_file(two_accounts: Path, tmp_path: Path):
+    out = tmp_path / "results.txt"
+    res = runner.invoke(app, ["check", "--db", str(two_accounts), "-c", "4.5", "-o", str(out),
+                              "--fail-on", "never"])  # fmt: skip
+    assert res.exit_code == 0
+    text = out.read_text()
+    assert "FAIL" in text and "PASS" in text and BAD in text
+    assert "\x1b[" not in text  # plain text, no terminal colour codes
+    assert "| Control |" not in text  # the table asked for, not Markdown

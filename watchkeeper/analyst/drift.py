@@ -14,14 +14,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 import duckdb
 
 from watchkeeper.analyst.evidence import database_of, open_evidence, prepare_controls
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
-from watchkeeper.queries.check import evaluate, select_controls
-from watchkeeper.store import RESOURCE_TABLES, StoreError
+from watchkeeper.queries.check import evaluate, rows, select_controls
+from watchkeeper.store import RESOURCE_TABLES, StoreError, list_snapshots
 from watchkeeper.store.db import table_columns
 
 
@@ -139,19 +140,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def complete_snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[int, datetime]]:
     """(snapshot_id, started_at) of every complete snapshot, oldest first."""
-    rows = con.execute(
-        "SELECT snapshot_id, started_at FROM snapshot WHERE status = 'complete' "
-        "ORDER BY started_at, snapshot_id"
-    ).fetchall()
-    return [(int(r[0]), r[1]) for r in rows]
+    snaps = sorted(
+        (s.started_at, s.snapshot_id) for s in list_snapshots(con) if s.status == "complete"
+    )
+    return [(s, t) for t, s in snaps]
 
 
 def _accounts(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> set[str]:
@@ -192,8 +186,13 @@ class VerdictSource:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @cached_property
+    def _has_results(self) -> bool:
+        """Whether the database holds check runs at all (asked once, not per snapshot)."""
+        return _has_table(self.con, "check_run") and _has_table(self.con, "control_result")
+
     def stored(self, snapshot_id: int) -> list[Verdict] | None:
-        if not (_has_table(self.con, "check_run") and _has_table(self.con, "control_result")):
+        if not self._has_results:
             return None
         # `check --snapshot N`, or a plain `check` whose verdicts all came from N (the
         # nightly collect-then-check): unfiltered, full profile, no attestations.
@@ -330,7 +329,7 @@ def diff(
             f"SELECT * FROM history.{table} WHERE snapshot_id = ? AND list_contains(?, account_id)"
         )
         changes.extend(
-            _compare(table, _rows(con, sql, [a, scope]), _rows(con, sql, [b, scope]), columns)
+            _compare(table, rows(con, sql, [a, scope]), rows(con, sql, [b, scope]), columns)
         )
     verdict_changes: list[VerdictChange] = []
     with VerdictSource(con, benchmark) as source:

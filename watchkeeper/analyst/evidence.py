@@ -17,9 +17,8 @@ from pathlib import Path
 import duckdb
 
 from watchkeeper.api import register
-from watchkeeper.queries import coverage, reference
 from watchkeeper.queries.catalog import Catalog, load_catalog
-from watchkeeper.queries.check import sql_text
+from watchkeeper.queries.check import prepare
 from watchkeeper.store import RESOURCE_TABLES, StoreError
 
 # Every table a snapshot writes (resource rows and errors), plus the snapshot table itself.
@@ -86,19 +85,8 @@ def is_export_dir(path: Path) -> bool:
 def prepare_controls(
     con: duckdb.DuckDBPyConnection, catalog: Catalog, snapshot_id: int | None = None
 ) -> None:
-    """check.prepare's reference tables, coverage and chain views, without the check_run
-    tables (an export shows them as views) and without registering wk_covers (the chain
-    SQL does not use it; a refused re-registration on a cursor aborts its transaction)."""
-    if snapshot_id is not None:
-        for table in HISTORY_TABLES:
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {table} AS "
-                f"SELECT * FROM history.{table} WHERE snapshot_id = {int(snapshot_id)}"
-            )
-    reference.materialise(con, catalog)
-    con.execute(coverage.COVERAGE_DDL)
-    con.execute(sql_text("chain.sql"))
-    coverage.materialise(con)
+    """check.prepare without the check_run tables: an export shows them as views."""
+    prepare(con, catalog, snapshot_id, results_tables=False)
 
 
 def open_evidence(

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from watchkeeper import __version__
 from watchkeeper.analyst.evidence import (
     HISTORY_TABLES,
@@ -27,7 +25,7 @@ from watchkeeper.analyst.evidence import (
     open_evidence,
     schema_columns,
 )
-from watchkeeper.store import StoreError
+from watchkeeper.store import SnapshotInfo, StoreError, list_snapshots
 
 MANIFEST = "manifest.json"
 EXPORT_FORMAT = "watchkeeper-parquet/1"
@@ -74,9 +72,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _select_snapshots(con: duckdb.DuckDBPyConnection, wanted: list[int] | None) -> list[int]:
-    rows = con.execute("SELECT snapshot_id, status FROM snapshot ORDER BY snapshot_id").fetchall()
-    status = {int(r[0]): r[1] for r in rows}
+def _select_snapshots(known: dict[int, SnapshotInfo], wanted: list[int] | None) -> list[int]:
+    status = {s: info.status for s, info in known.items()}
     if not wanted:
         chosen = [s for s, st in status.items() if st == "complete"]
         if not chosen:
@@ -93,7 +90,8 @@ def _select_snapshots(con: duckdb.DuckDBPyConnection, wanted: list[int] | None) 
 def _write_local(source: Path, out: Path, snapshots: list[int]) -> dict[str, Any]:
     con = open_evidence(source, analyst=False)
     try:
-        snapshots = _select_snapshots(con, snapshots)
+        known = {s.snapshot_id: s for s in list_snapshots(con)}
+        snapshots = _select_snapshots(known, snapshots)
         tables: dict[str, Any] = {}
         present = {
             r[0]
@@ -137,10 +135,6 @@ def _write_local(source: Path, out: Path, snapshots: list[int]) -> dict[str, Any
                     for f in files
                 ],
             }
-        snaps = con.execute(
-            "SELECT snapshot_id, started_at, finished_at, sha256, accounts FROM snapshot "
-            f"WHERE snapshot_id IN ({', '.join(str(s) for s in snapshots)}) ORDER BY 1"
-        ).fetchall()
     finally:
         con.close()
     return {
@@ -150,13 +144,13 @@ def _write_local(source: Path, out: Path, snapshots: list[int]) -> dict[str, Any
         "source": str(source),
         "snapshots": [
             {
-                "snapshot_id": s[0],
-                "started_at": s[1].isoformat(),
-                "finished_at": s[2].isoformat() if s[2] else None,
-                "sha256": s[3],
-                "accounts": json.loads(s[4]) if s[4] else [],
+                "snapshot_id": s.snapshot_id,
+                "started_at": s.started_at.isoformat(),
+                "finished_at": s.finished_at.isoformat() if s.finished_at else None,
+                "sha256": s.sha256,
+                "accounts": s.accounts,
             }
-            for s in snaps
+            for s in (known[i] for i in snapshots)
         ],
         "tables": tables,
     }
@@ -198,9 +192,8 @@ def export(
     """
     is_s3 = output.startswith("s3://")
     if is_s3:
-        _split_s3(output)
-        work = Path(tempfile.mkdtemp(prefix="watchkeeper-export-"))
-        out = work
+        _split_s3(output)  # a bad URL fails before any work
+        out = Path(tempfile.mkdtemp(prefix="watchkeeper-export-"))
     else:
         out = Path(output)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):

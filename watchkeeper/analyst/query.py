@@ -13,7 +13,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -70,23 +70,30 @@ _NOT_ALIAS = {
 }
 
 
-def _close_paren(sql: str, start: int) -> int:
-    """Index just past the parenthesis matching the one before ``start``."""
-    depth, i, quote = 1, start, ""
-    while i < len(sql):
+def _unquoted(sql: str, start: int, stop: int) -> Iterator[int]:
+    """Indices in ``sql[start:stop]`` outside '…' and "…" (the quotes themselves skipped)."""
+    quote = ""
+    for i in range(start, stop):
         ch = sql[i]
         if quote:
             if ch == quote:
                 quote = ""
         elif ch in "'\"":
             quote = ch
-        elif ch == "(":
+        else:
+            yield i
+
+
+def _close_paren(sql: str, start: int) -> int:
+    """Index just past the parenthesis matching the one before ``start``."""
+    depth = 1
+    for i in _unquoted(sql, start, len(sql)):
+        if sql[i] == "(":
             depth += 1
-        elif ch == ")":
+        elif sql[i] == ")":
             depth -= 1
             if depth == 0:
                 return i + 1
-        i += 1
     return len(sql)
 
 
@@ -113,15 +120,12 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _clause_at(sql: str, pos: int) -> str | None:
     """The clause keyword (select, from, …) governing ``pos`` at its nesting level."""
     stack: list[str | None] = [None]
-    i, quote = 0, ""
-    while i < pos:
+    resume = 0  # past the word last read (a word holds no quotes or parentheses)
+    for i in _unquoted(sql, 0, pos):
+        if i < resume:
+            continue
         ch = sql[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
+        if ch == "(":
             stack.append(None)
         elif ch == ")":
             if len(stack) > 1:
@@ -132,9 +136,7 @@ def _clause_at(sql: str, pos: int) -> str | None:
             word = m.group().lower()
             if word in _CLAUSES:
                 stack[-1] = word
-            i = m.end()
-            continue
-        i += 1
+            resume = m.end()
     return stack[-1]
 
 
@@ -161,11 +163,14 @@ def translate(sql: str) -> str:
 def execute(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     """Run ``sql`` (Steampipe idioms translated); the last statement's rows are returned."""
     try:
-        cur = con.execute(translate(sql))
-        description = cur.description or []
-        rows = cur.fetchall() if description else []
+        return _result(con.execute(translate(sql)))
     except duckdb.Error as exc:
         raise QueryError(_one_line(exc)) from None
+
+
+def _result(cur: duckdb.DuckDBPyConnection) -> QueryResult:
+    description = cur.description or []
+    rows = cur.fetchall() if description else []
     return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
 
 
@@ -433,13 +438,7 @@ class Shell:
         return True
 
     def _show(self, sql: str, params: list[Any]) -> None:
-        cur = self.con.execute(sql, params)
-        result = QueryResult(
-            [d[0] for d in cur.description or []],
-            [str(d[1]) for d in cur.description or []],
-            cur.fetchall(),
-        )
-        self.out.write(render(result, self.fmt))
+        self.out.write(render(_result(self.con.execute(sql, params)), self.fmt))
 
     # the loop ------------------------------------------------------------------------
     def loop(self, read: Callable[[str], str] = input) -> None:

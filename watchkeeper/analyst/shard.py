@@ -9,13 +9,13 @@ its own id, chain link and SHA-256, exactly as if it had been collected in one r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from watchkeeper.analyst.evidence import HISTORY_TABLES, open_evidence
 from watchkeeper.collector.shard import ShardError
+from watchkeeper.queries.check import rows
 from watchkeeper.store import (
     RESOURCE_TABLES,
     Collection,
@@ -23,6 +23,8 @@ from watchkeeper.store import (
     SnapshotInfo,
     begin_snapshot,
     complete_snapshot,
+    get_snapshot,
+    list_snapshots,
 )
 
 
@@ -45,27 +47,21 @@ def read_source(source: Path, snapshot_id: int | None = None) -> SourceSnapshot:
     con = open_evidence(source, analyst=False)
     try:
         if snapshot_id is None:
-            row = con.execute(
-                "SELECT max(snapshot_id) FROM snapshot WHERE status = 'complete'"
-            ).fetchone()
-            if row is None or row[0] is None:
+            complete = [s.snapshot_id for s in list_snapshots(con) if s.status == "complete"]
+            if not complete:
                 raise ShardError(f"{source} has no complete snapshot to import")
-            snapshot_id = int(row[0])
-        meta = con.execute(
-            "SELECT caller_arn, accounts, regions, api_calls, api_retries, status "
-            "FROM snapshot WHERE snapshot_id = ?",
-            [snapshot_id],
-        ).fetchone()
-        if meta is None or meta[5] != "complete":
+            snapshot_id = max(complete)
+        info = get_snapshot(con, snapshot_id)
+        if info is None or info.status != "complete":
             raise ShardError(f"{source}: snapshot {snapshot_id} is missing or incomplete")
-        tables: dict[str, list[dict[str, Any]]] = {}
-        for table in HISTORY_TABLES:
-            cur = con.execute(f"SELECT * FROM history.{table} WHERE snapshot_id = ?", [snapshot_id])
-            names = [d[0] for d in cur.description or []]
-            tables[table] = [
-                {k: v for k, v in zip(names, r, strict=True) if k != "snapshot_id"}
-                for r in cur.fetchall()
-            ]
+        tables = {
+            table: rows(
+                con,
+                f"SELECT * EXCLUDE (snapshot_id) FROM history.{table} WHERE snapshot_id = ?",
+                [snapshot_id],
+            )
+            for table in HISTORY_TABLES
+        }
     finally:
         con.close()
     errors = [
@@ -82,11 +78,11 @@ def read_source(source: Path, snapshot_id: int | None = None) -> SourceSnapshot:
     return SourceSnapshot(
         source=source,
         snapshot_id=snapshot_id,
-        caller_arn=meta[0],
-        accounts=json.loads(meta[1]) if meta[1] else [],
-        regions=json.loads(meta[2]) if meta[2] else None,
-        api_calls=meta[3] or 0,
-        api_retries=meta[4] or 0,
+        caller_arn=info.caller_arn,
+        accounts=info.accounts,
+        regions=info.regions,
+        api_calls=info.api_calls or 0,
+        api_retries=info.api_retries or 0,
         collected={r["account_id"] for r in tables["aws_account"]},
         tables=tables,
         errors=errors,

@@ -4,7 +4,6 @@ adaptive retries, call counting, the read-only guard, paging and error capture."
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,8 +42,6 @@ class Telemetry:
 
     calls: int = 0
     attempts: int = 0
-    errors: int = 0
-    by_operation: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -57,15 +54,10 @@ class Telemetry:
             raise ReadOnlyViolation(f"refusing to call non-read-only operation {name}")
         with self._lock:
             self.calls += 1
-            self.by_operation[f"{model.service_model.service_name}:{name}"] += 1
 
     def on_send(self, **_: Any) -> None:
         with self._lock:
             self.attempts += 1
-
-    def on_error(self) -> None:
-        with self._lock:
-            self.errors += 1
 
 
 @dataclass(frozen=True)
@@ -211,7 +203,6 @@ class Scope:
             raise
         except Exception as exc:
             code, message = error_code(exc)
-            self.clients.telemetry.on_error()
             self.errors.add(
                 CollectionError(self.account_id, self.region, service, operation, code, message)
             )

@@ -40,13 +40,6 @@ def fetch(scope: Scope) -> Trails:
     return Trails(listed=listed or [], listed_ok=listed is not None)
 
 
-def is_home_copy(trail: dict[str, Any], scope: Scope) -> bool:
-    """The copy to read status from: listed in its home region by its owner."""
-    return trail.get("HomeRegion") == scope.region and owner_of(trail["TrailARN"]) == (
-        scope.account_id
-    )
-
-
 def fetch_detail(scope: Scope, arn: str) -> TrailDetail:
     """Status and selectors of one trail; ``scope`` must be the trail's home region."""
     client = scope.client(SERVICE)

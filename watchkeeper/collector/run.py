@@ -155,26 +155,16 @@ def collect(request: CollectRequest, reporter: Reporter | None = None) -> Collec
             )
         )
         units = [(a, r) for a in setups if a.clients is not None for r in a.regions]
-        details: dict[str, cloudtrail.TrailDetail] = {}
-        details_lock = threading.Lock()
         list(
             pool.map(
                 lambda unit: _collect_unit(
-                    unit[0],
-                    unit[1],
-                    caller,
-                    errors,
-                    sink,
-                    details,
-                    details_lock,
-                    reporter,
-                    telemetry,
+                    unit[0], unit[1], caller, errors, sink, reporter, telemetry
                 ),
                 units,
             )
         )
-    trail_rows = collection.tables.get("aws_cloudtrail_trail", [])
-    _complete_trail_details(setups, trail_rows, caller, errors, details)
+        trail_rows = collection.tables.get("aws_cloudtrail_trail", [])
+        details = _trail_details(pool, setups, trail_rows, caller, errors)
     for row in trail_rows:
         detail = details.get(row["arn"])
         if detail is not None:
@@ -262,8 +252,6 @@ def _collect_unit(
     caller: accounts.Caller,
     errors: ErrorLog,
     sink: _Sink,
-    details: dict[str, cloudtrail.TrailDetail],
-    details_lock: threading.Lock,
     reporter: Reporter,
     telemetry: Telemetry,
 ) -> None:
@@ -278,11 +266,6 @@ def _collect_unit(
 
     trails = cloudtrail.fetch(scope)
     put("aws_cloudtrail_trail", cloudtrail.rows(trails, scope))
-    for t in trails.listed:
-        if cloudtrail.is_home_copy(t, scope):
-            detail = cloudtrail.fetch_detail(scope, t["TrailARN"])
-            with details_lock:
-                details[t["TrailARN"]] = detail
 
     log_data = logs.fetch(scope)
     put("aws_cloudwatch_log_group", logs.log_group_rows(log_data, scope))
@@ -304,27 +287,32 @@ def _collect_unit(
     )
 
 
-def _complete_trail_details(
+def _trail_details(
+    pool: ThreadPoolExecutor,
     setups: list[_Account],
     trail_rows: list[Row],
     caller: accounts.Caller,
     errors: ErrorLog,
-    details: dict[str, cloudtrail.TrailDetail],
-) -> None:
-    """Status for trails whose home region was not among the collected regions.
+) -> dict[str, cloudtrail.TrailDetail]:
+    """Status and selectors of every listed trail, read once each, in its home region, by
+    its owner when that is an account we act in — whether or not the home region was among
+    the collected ones. Shadow copies and an organization trail seen from a member account
+    are filled from that one reading."""
+    by_account = {a.account_id: a.clients for a in setups if a.clients is not None}
+    trails = {
+        row["arn"]: (row["owner_account_id"], row["home_region"])
+        for row in trail_rows
+        if row["owner_account_id"] in by_account
+    }
 
-    Read once, in the home region, by the owning account when it is one we act in; an
-    organization trail seen from a member account is filled from its owner's reading.
-    """
-    by_account = {a.account_id: a for a in setups if a.clients is not None}
-    for row in trail_rows:
-        arn, owner = row["arn"], row["owner_account_id"]
-        if arn in details or owner not in by_account:
-            continue
-        clients = by_account[owner].clients
-        assert clients is not None
-        scope = Scope(clients, owner, row["home_region"], caller.partition, errors)
-        details[arn] = cloudtrail.fetch_detail(scope, arn)
+    def read(arn: str) -> cloudtrail.TrailDetail:
+        owner, home = trails[arn]
+        return cloudtrail.fetch_detail(
+            Scope(by_account[owner], owner, home, caller.partition, errors), arn
+        )
+
+    arns = sorted(trails)
+    return dict(zip(arns, pool.map(read, arns), strict=True))
 
 
 def _mark_partial(collection: Collection, errors: list[CollectionError]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from watchkeeper.collector.aws import Scope, paginate
@@ -34,13 +35,11 @@ def fetch(scope: Scope, wanted_attributes: set[str]) -> SnsData:
         subscriptions=subs or [],
     )
     for arn in sorted(wanted_attributes.intersection(data.topics)):
-        attrs = scope.attempt(
-            SERVICE,
-            "GetTopicAttributes",
-            lambda arn=arn: client.get_topic_attributes(TopicArn=arn)["Attributes"],  # type: ignore[misc]
+        reply = scope.attempt(
+            SERVICE, "GetTopicAttributes", partial(client.get_topic_attributes, TopicArn=arn)
         )
-        if attrs is not None:
-            data.attributes[arn] = attrs
+        if reply is not None:
+            data.attributes[arn] = reply["Attributes"]
     return data
 
 

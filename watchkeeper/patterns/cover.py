@@ -56,6 +56,7 @@ _CORE = {
 }
 _PRIORITY: dict[Path, int] = {("eventName",): 0, ("eventSource",): 1, ("eventType",): 2}
 _UNSET: Any = object()
+_COVERED = "covers every event the required pattern matches"
 
 
 @dataclass(frozen=True)
@@ -127,31 +128,19 @@ def atom_holds(node: Compare | Test, v: Any) -> bool:
 def _compile3(expr: Expr, atoms: _Atoms) -> Eval3:
     if isinstance(expr, And | Or):
         parts = tuple(_compile3(e, atoms) for e in expr.items)
-        if isinstance(expr, And):
+        decisive = isinstance(expr, Or)  # the item value that settles the whole node
 
-            def and3(a: dict[Path, Any]) -> bool | None:
-                res: bool | None = True
-                for p in parts:
-                    v = p(a)
-                    if v is False:
-                        return False
-                    if v is None:
-                        res = None
-                return res
-
-            return and3
-
-        def or3(a: dict[Path, Any]) -> bool | None:
-            res: bool | None = False
+        def junction3(a: dict[Path, Any]) -> bool | None:
+            res: bool | None = not decisive
             for p in parts:
                 v = p(a)
-                if v is True:
-                    return True
+                if v is decisive:
+                    return decisive
                 if v is None:
                     res = None
             return res
 
-        return or3
+        return junction3
     path = _path_of(expr.selector)
     if path is None:
         atoms.inexact("a wildcard selector ([*] or .*) is involved")
@@ -250,7 +239,7 @@ def _string_candidates_cached(
             regexes = True
         elif v.text == "*":
             continue
-        elif v.text.startswith("*") or (len(v.text) > 1 and v.text.endswith("*")):
+        elif v.prefix_star or v.suffix_star:
             globs.append(v.text)
         else:
             consts.append(v.text)
@@ -562,9 +551,7 @@ def covers(actual: Pattern | str, required: Pattern | str) -> Coverage:
     a, r = _as_pattern(actual), _as_pattern(required)
     if a == r or isinstance(a, MatchAll):
         broader = None if a == r else _witness(a, r)[0]
-        return Coverage(
-            True, True, None, "covers every event the required pattern matches", broader
-        )
+        return Coverage(True, True, None, _COVERED, broader)
     rec, exact, why = _witness(r, a)
     broader = _witness(a, r)[0]
     if rec is not None:
@@ -577,7 +564,7 @@ def covers(actual: Pattern | str, required: Pattern | str) -> Coverage:
         )
     if not exact:
         return Coverage(False, False, None, f"undecided: {why}; no missed event was found", broader)
-    return Coverage(True, True, None, "covers every event the required pattern matches", broader)
+    return Coverage(True, True, None, _COVERED, broader)
 
 
 def equivalent(a: Pattern | str, b: Pattern | str) -> bool:

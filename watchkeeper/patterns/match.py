@@ -329,9 +329,17 @@ def as_pattern(p: Pattern | str) -> Pattern:
     return parse(p) if isinstance(p, str) else p
 
 
+@lru_cache(maxsize=1024)
+def _compile_text(text: str) -> Callable[[Event], bool]:
+    # keyed on the text: looking a Pattern up in compile_pattern's cache hashes the
+    # whole tree, which costs several times more than matching one event
+    return compile_pattern(parse(text))
+
+
 def matches(pattern: Pattern | str, event: Event) -> bool:
     """Does ``pattern`` (text or parsed) match ``event`` (a dict or the raw message)?"""
-    return compile_pattern(as_pattern(pattern))(event)
+    pred = _compile_text(pattern) if isinstance(pattern, str) else compile_pattern(pattern)
+    return pred(event)
 
 
 __all__ = [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
+from typing import TypeVar
 
 from .ast import (
     And,
@@ -46,9 +48,13 @@ MAX_DEPTH = 100
 
 NUMBER_RE = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_INDEX_RE = re.compile(r"\d+")
+_WORD_RE = re.compile(r"[A-Za-z]+")
 # characters that end a bare word (JSON and space-delimited values, selector keys)
 _BARE_STOP = set(' \t\r\n()&|{}[],"')
 _KEY_STOP = set(" \t\r\n()&|{}[].=!<>\"'%,")
+
+_N = TypeVar("_N")
 
 
 class _Parser:
@@ -154,6 +160,19 @@ class _Parser:
         if op in ("<", ">", "<=", ">=") and not isinstance(value, Num):
             raise self.err(f"'{op}' needs a number", at)
 
+    def joined(
+        self, op: str, item: Callable[[], _N], combine: Callable[[tuple[_N, ...]], _N]
+    ) -> _N:
+        """``item (op item)*``: one item alone, else ``combine`` of all of them."""
+        items = [item()]
+        while True:
+            self.ws()
+            if not self.peek(op):
+                break
+            self.i += len(op)
+            items.append(item())
+        return items[0] if len(items) == 1 else combine(tuple(items))
+
     # -- JSON ----------------------------------------------------------------------------
     def json_pattern(self) -> JsonPattern:
         self.expect("{")
@@ -168,26 +187,10 @@ class _Parser:
         return JsonPattern(expr)
 
     def expr(self) -> Expr:
-        items = [self.conj()]
-        while True:
-            self.ws()
-            if self.peek("||"):
-                self.i += 2
-                items.append(self.conj())
-            else:
-                break
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return self.joined("||", self.conj, Or)
 
     def conj(self) -> Expr:
-        items = [self.primary()]
-        while True:
-            self.ws()
-            if self.peek("&&"):
-                self.i += 2
-                items.append(self.primary())
-            else:
-                break
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return self.joined("&&", self.primary, And)
 
     def primary(self) -> Expr:
         self.ws()
@@ -262,7 +265,7 @@ class _Parser:
             self.i = end + 1
             self.expect("]")
             return Key(key)
-        m = re.compile(r"\d+").match(self.s, self.i)
+        m = _INDEX_RE.match(self.s, self.i)
         if not m:
             raise self.err("expected an index, '*' or a quoted key in '[...]'")
         self.i = m.end()
@@ -273,12 +276,12 @@ class _Parser:
         sel = self.selector()
         self.ws()
         at = self.i
-        word = re.compile(r"[A-Za-z]+").match(self.s, self.i)
+        word = _WORD_RE.match(self.s, self.i)
         if word:
             w1 = word.group().upper()
             self.i = word.end()
             self.ws()
-            w2m = re.compile(r"[A-Za-z]+").match(self.s, self.i)
+            w2m = _WORD_RE.match(self.s, self.i)
             w2 = w2m.group().upper() if w2m else ""
             if w1 == "IS" and w2 in ("NULL", "TRUE", "FALSE"):
                 assert w2m
@@ -297,7 +300,6 @@ class _Parser:
         cop = self.compare_op()
         if cop is None:
             raise self.err("expected an operator (= != < > <= >=, IS, NOT EXISTS)", at)
-        vat = self.i
         self.ws()
         vat = self.i
         val = self.value()
@@ -345,26 +347,11 @@ class _Parser:
         return Slot(name, cond)
 
     def field_or(self, name: str) -> FieldExpr:
-        items = [self.field_and(name)]
-        while True:
-            self.ws()
-            if self.peek("||"):
-                self.i += 2
-                items.append(self.field_and(name))
-            else:
-                break
-        return items[0] if len(items) == 1 else FieldOr(tuple(items))
+        return self.joined("||", partial(self.field_and, name), FieldOr)
 
     def field_and(self, name: str) -> FieldExpr:
-        items = [self.field_cond(name)]
-        while True:
-            self.ws()
-            if self.peek("&&"):
-                self.i += 2
-                items.append(self.field_cond(name))
-            else:
-                break
-        return items[0] if len(items) == 1 else FieldAnd(tuple(items))
+        cond: Callable[[], FieldExpr] = partial(self.field_cond, name)
+        return self.joined("&&", cond, FieldAnd)
 
     def field_cond(self, name: str) -> FieldCond:
         self.ws()

@@ -405,17 +405,4 @@ def compile_regex(source: str, offset: int = 1) -> CompiledRegex:
     return _build(alts, source, offset)
 
 
-def count_unescaped(text: str, ch: str) -> int:
-    n = 0
-    i = 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == ch:
-            n += 1
-        i += 1
-    return n
-
-
-__all__ = ["CompiledRegex", "as_globs", "compile_regex", "count_unescaped"]
+__all__ = ["CompiledRegex", "as_globs", "compile_regex"]

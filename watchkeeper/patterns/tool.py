@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from .ast import Pattern
@@ -44,27 +44,39 @@ def _open_bytes(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def read_messages(stream: IO[bytes]) -> list[str]:
-    """Log messages from a file: a CloudTrail log file (``{"Records": [...]}``, maybe
-    gzipped) gives one message per record; anything else gives one per non-empty line."""
-    text = _open_bytes(stream.read())
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _cloudtrail_records(text: str) -> list[Any] | None:
+    """The records of one or more CloudTrail log files one after the other (as ``zcat
+    *.json.gz`` prints them), or None when ``text`` is not that."""
+    decoder = json.JSONDecoder()
+    records: list[Any] = []
+    pos = 0
+    while pos < len(text):
         try:
-            doc = json.loads(stripped)
+            doc, end = decoder.raw_decode(text, pos)
         except ValueError:
-            doc = None
-        if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
-            return [
-                message_text(r) if isinstance(r, dict) else json.dumps(r) for r in doc["Records"]
-            ]
+            return None
+        if not (isinstance(doc, dict) and isinstance(doc.get("Records"), list)):
+            return None
+        records.extend(doc["Records"])
+        match = _JSON_WS.match(text, end)
+        pos = match.end() if match else end
+    return records
+
+
+def read_messages(stream: IO[bytes]) -> list[str]:
+    """Log messages from a file: CloudTrail log files (``{"Records": [...]}``, maybe
+    gzipped, maybe several concatenated) give one message per record; anything else
+    gives one per non-empty line."""
+    text = _open_bytes(stream.read())
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        records = _cloudtrail_records(stripped)
+        if records is not None:
+            return [message_text(r) if isinstance(r, dict) else json.dumps(r) for r in records]
     return [line for line in text.splitlines() if line.strip()]
-
-
-def read_paths(paths: Iterable[Path]) -> Iterator[str]:
-    for p in paths:
-        with p.open("rb") as fh:
-            yield from read_messages(fh)
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,6 @@ __all__ = [
     "TestResult",
     "format_coverage",
     "read_messages",
-    "read_paths",
     "run_test",
     "test_metric_filter_command",
 ]

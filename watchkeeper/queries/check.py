@@ -57,7 +57,7 @@ def control_sql(control: Control) -> str:
     return sql_text(CONTROL_SQL[control.kind])
 
 
-def _rows(
+def rows(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> list[dict[str, Any]]:
     cur = con.execute(sql, params or [])
@@ -65,7 +65,7 @@ def _rows(
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _shadow_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
+def shadow_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
     """Make the plain table names show one snapshot for this connection only."""
     for table in (*RESOURCE_TABLES, "collection_error"):
         con.execute(
@@ -75,49 +75,60 @@ def _shadow_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, catalog: Catalog, snapshot_id: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    snapshot_id: int | None = None,
+    *,
+    results_tables: bool = True,
 ) -> None:
-    """Reference tables, chain views, pattern coverage and wk_covers() on ``con``."""
+    """Reference tables, chain views, pattern coverage and wk_covers() on ``con``.
+
+    ``results_tables=False`` leaves out check_run/control_result, for a connection (an
+    export) that already shows them as views.
+    """
     if snapshot_id is not None:
-        _shadow_snapshot(con, snapshot_id)
+        shadow_snapshot(con, snapshot_id)
     reference.materialise(con, catalog)
     con.execute(coverage.COVERAGE_DDL)
     con.execute(sql_text("chain.sql"))
-    con.execute(sql_text("results.sql"))
+    if results_tables:
+        con.execute(sql_text("results.sql"))
     coverage.register(con)
     coverage.materialise(con)
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, AccountFacts]:
-    accounts = _rows(con, "SELECT account_id, snapshot_id, collection_status FROM aws_account")
-    errors = _rows(con, "SELECT * FROM collection_error")
-    foreign = _rows(
+    accounts = rows(con, "SELECT account_id, snapshot_id, collection_status FROM aws_account")
+    errors = rows(con, "SELECT * FROM collection_error")
+    foreign = rows(
         con,
         "SELECT DISTINCT t.account_id, t.name, t.arn, t.owner_account_id "
         "FROM aws_cloudtrail_trail AS t WHERE t.owner_account_id <> t.account_id "
         "AND t.owner_account_id NOT IN (SELECT account_id FROM aws_account)",
     )
-    alarms = _rows(
+    alarms = rows(
         con, "SELECT account_id, region, name, watched_metric FROM wk_alarm ORDER BY region, name"
     )
     collected = frozenset(
         (r[0], r[1])
         for r in con.execute("SELECT account_id, region FROM aws_region WHERE collected").fetchall()
     )
+    # Grouped once, not rescanned per account: thousands of alarms × hundreds of accounts.
+    by_metric: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for al in alarms:
+        if al["watched_metric"]:
+            acct_alarms = by_metric.setdefault(al["account_id"], {})
+            acct_alarms.setdefault(al["watched_metric"], []).append(al)
     out: dict[str, AccountFacts] = {}
     for a in accounts:
         acct = a["account_id"]
-        elsewhere: dict[str, list[dict[str, Any]]] = {}
-        for al in alarms:
-            if al["account_id"] == acct and al["watched_metric"]:
-                elsewhere.setdefault(al["watched_metric"], []).append(al)
         out[acct] = AccountFacts(
             account_id=acct,
             snapshot_id=a["snapshot_id"],
             collection_status=a["collection_status"],
             errors=[e for e in errors if e["account_id"] == acct or e["account_id"] is None],
             foreign_trails=[t for t in foreign if t["account_id"] == acct],
-            alarms_by_metric=elsewhere,
+            alarms_by_metric=by_metric.get(acct, {}),
             collected=collected,
         )
     return out
@@ -148,7 +159,7 @@ def evaluate(
     for control in controls:
         con.execute("SET VARIABLE benchmark = ?", [control.benchmark])
         con.execute("SET VARIABLE control_id = ?", [control.control_id])
-        for row in _rows(con, control_sql(control)):
+        for row in rows(con, control_sql(control)):
             acct = row["account_id"]
             if accounts and acct not in accounts:
                 continue

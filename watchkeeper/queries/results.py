@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 Status = Literal["pass", "fail", "error", "manual"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "manual")
+# How results are listed for people: what needs attention first.
+STATUS_ORDER: dict[str, int] = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
 
 
 @dataclass(frozen=True)

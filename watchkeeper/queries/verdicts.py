@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.patterns import test_metric_filter_command
 from watchkeeper.queries.catalog import Control
 from watchkeeper.queries.results import Result, Status
@@ -142,15 +143,6 @@ _REASONS: dict[str, Callable[[dict[str, Any], AccountFacts], str]] = {
 }
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def chain_evidence(b: dict[str, Any]) -> dict[str, Any]:
     """The objects of one candidate chain, by link, with real names and ARNs."""
     return {
@@ -162,8 +154,8 @@ def chain_evidence(b: dict[str, Any]) -> dict[str, Any]:
             "is_organization_trail": b["is_organization_trail"],
             "is_multi_region_trail": b["trail_multi_region"],
             "is_logging": b["trail_logging"],
-            "event_selectors": _json(b["event_selectors"]),
-            "advanced_event_selectors": _json(b["advanced_event_selectors"]),
+            "event_selectors": loads_lenient(b["event_selectors"]),
+            "advanced_event_selectors": loads_lenient(b["advanced_event_selectors"]),
             "excluded_sources": b["excluded_sources"],
             "cloudwatch_logs_log_group_arn": b["trail_log_group_arn"],
             "latest_cloudwatch_logs_delivery_time": (
@@ -189,7 +181,7 @@ def chain_evidence(b: dict[str, Any]) -> dict[str, Any]:
             "metric_namespace": b["filter_namespace"],
             "metric_value": b["filter_value"],
             "default_value": b["filter_default_value"],
-            "dimensions": _json(b["filter_dimensions"]),
+            "dimensions": loads_lenient(b["filter_dimensions"]),
         },
         "alarm": None
         if b["alarm_name"] is None
@@ -256,7 +248,7 @@ def metric_filter_result(
             "covered": best["filter_covers"],
             "decided": best["coverage_decided"],
             "reason": best["coverage_reason"],
-            "counterexample": _json(best["counterexample"]),
+            "counterexample": loads_lenient(best["counterexample"]),
         }
         ce = evidence["pattern_coverage"]["counterexample"]
         if ce is not None and best["filter_pattern"] is not None:

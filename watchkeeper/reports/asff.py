@@ -55,35 +55,18 @@ def _resources(r: Result, region: str, partition: str) -> list[dict[str, Any]]:
         }
     ]
     trail = chain.get("trail") or {}
-    if trail.get("arn"):
-        out.append(
-            {
-                "Type": "AwsCloudTrailTrail",
-                "Id": trail["arn"],
-                "Partition": partition,
-                "Region": trail.get("home_region") or region,
-            }
-        )
     alarm = chain.get("alarm") or {}
-    if alarm.get("arn"):
-        out.append(
-            {
-                "Type": "Other",
-                "Id": alarm["arn"],
-                "Partition": partition,
-                "Region": alarm.get("region") or region,
-            }
-        )
     topic = chain.get("topic") or {}
-    if topic.get("arn"):
-        out.append(
-            {
-                "Type": "AwsSnsTopic",
-                "Id": topic["arn"],
-                "Partition": partition,
-                "Region": topic["arn"].split(":")[3] or region,
-            }
-        )
+    topic_region = topic["arn"].split(":")[3] if topic.get("arn") else None
+    for kind, obj, home in (
+        ("AwsCloudTrailTrail", trail, trail.get("home_region")),
+        ("Other", alarm, alarm.get("region")),
+        ("AwsSnsTopic", topic, topic_region),  # an SNS topic lives in its ARN's region
+    ):
+        if obj.get("arn"):
+            out.append(
+                {"Type": kind, "Id": obj["arn"], "Partition": partition, "Region": home or region}
+            )
     return out
 
 

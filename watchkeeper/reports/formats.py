@@ -7,7 +7,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
-from watchkeeper.queries.results import CheckRun, Result, results_digest
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
 
 FORMATS = ("json", "csv", "junit", "markdown")
 
@@ -139,8 +139,9 @@ def to_markdown(run: CheckRun) -> str:
         "| Control | Account | Status | Reason |",
         "|---|---|---|---|",
     ]
-    order = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
-    for r in sorted(run.results, key=lambda r: (order[r.status], r.control_id, r.account_id)):
+    for r in sorted(
+        run.results, key=lambda r: (STATUS_ORDER[r.status], r.control_id, r.account_id)
+    ):
         lines.append(
             f"| {_md(r.control_id)} {_md(r.title)} | {_md(r.account_id)} | "
             f"{_ICON[r.status]} | {_md(r.reason)} |"

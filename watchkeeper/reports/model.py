@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,9 +18,17 @@ import duckdb
 
 from watchkeeper import __version__
 from watchkeeper.analyst.drift import TimelineData
+from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.check import control_sql, sql_text
-from watchkeeper.queries.results import STATUSES, CheckRun, Result, Status, results_digest
+from watchkeeper.queries.results import (
+    STATUS_ORDER,
+    STATUSES,
+    CheckRun,
+    Result,
+    Status,
+    results_digest,
+)
 from watchkeeper.reports.redact import Redactor
 
 __all__ = [
@@ -100,7 +108,6 @@ LINK_LABELS: dict[str, str] = {
     "subscriber_confirmed": "a confirmed subscriber",
 }
 
-STATUS_ORDER: dict[str, int] = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
 _DEFAULT_NAMESPACE = "CISBenchmark"
 
 
@@ -370,15 +377,6 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description or []]
@@ -407,6 +405,16 @@ def snapshot_endpoints(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int]) 
         [[int(i) for i in snapshot_ids]],
     ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def report_snapshot_ids(run: CheckRun) -> list[int]:
+    """The snapshots a report of ``run`` reads: the judged one and any it merged."""
+    return sorted({*run.snapshot_ids, run.snapshot.id})
+
+
+def report_redactor(con: duckdb.DuckDBPyConnection, run: CheckRun) -> Redactor:
+    """Masks every subscriber endpoint the run or its snapshots name."""
+    return Redactor(run_endpoints(run) | snapshot_endpoints(con, report_snapshot_ids(run)))
 
 
 def redact_run(run: CheckRun, redactor: Redactor | None = None) -> CheckRun:
@@ -527,88 +535,89 @@ class _RawIndex:
             self.objects[key] = obj
         return RawRef(kind, obj.title, obj.anchor)
 
+    def _ref(
+        self,
+        kind_key: str,
+        kind: str,
+        table: dict[Any, dict[str, Any]],
+        lookup: tuple[Any, ...],
+        title: Callable[[dict[str, Any]], str],
+        value: Callable[[dict[str, Any]], Any] = lambda row: loads_lenient(row["raw"]),
+    ) -> RawRef | None:
+        """The appendix entry of the row ``table`` holds under ``lookup``, if it holds one."""
+        row = table.get(lookup)
+        if row is None:
+            return None
+        return self._add((kind_key, *map(str, lookup)), kind, title(row), row, value(row))
+
     def for_chain(self, snapshot_id: int, chain: dict[str, Any]) -> list[RawRef]:
-        refs: list[RawRef] = []
         trail = chain.get("trail") or {}
-        row = self.trails.get((snapshot_id, trail.get("arn")))
-        if row is not None:
-            value = {
-                "DescribeTrails": _loads(row["raw"]),
-                "GetTrailStatus": _loads(row["raw_status"]),
-                "GetEventSelectors": _loads(row["raw_event_selectors"]),
-            }
-            refs.append(
-                self._add(("trail", str(snapshot_id), row["arn"]), "trail", row["arn"], row, value)
-            )
         lg = chain.get("log_group") or {}
+        mf = chain.get("metric_filter")
+        alarm = chain.get("alarm")
+        topic = chain.get("topic")
         lg_key = (snapshot_id, lg.get("account_id"), lg.get("region"), lg.get("name"))
-        row = self.log_groups.get(lg_key)
-        if row is not None:
-            refs.append(
-                self._add(
-                    ("log_group", *map(str, lg_key)),
-                    "log group",
-                    row["arn"],
-                    row,
-                    _loads(row["raw"]),
+        found = [
+            self._ref(
+                "trail",
+                "trail",
+                self.trails,
+                (snapshot_id, trail.get("arn")),
+                lambda row: row["arn"],
+                lambda row: {
+                    "DescribeTrails": loads_lenient(row["raw"]),
+                    "GetTrailStatus": loads_lenient(row["raw_status"]),
+                    "GetEventSelectors": loads_lenient(row["raw_event_selectors"]),
+                },
+            ),
+            self._ref("log_group", "log group", self.log_groups, lg_key, lambda row: row["arn"]),
+        ]
+        if mf:
+            found.append(
+                self._ref(
+                    "filter",
+                    "metric filter",
+                    self.filters,
+                    (*lg_key, mf.get("name")),
+                    lambda row: f"{row['log_group_name']} / {row['name']}",
                 )
             )
-        mf = chain.get("metric_filter")
-        if mf:
-            fkey = (*lg_key, mf.get("name"))
-            row = self.filters.get(fkey)
-            if row is not None:
-                refs.append(
-                    self._add(
-                        ("filter", *map(str, fkey)),
-                        "metric filter",
-                        f"{row['log_group_name']} / {row['name']}",
-                        row,
-                        _loads(row["raw"]),
-                    )
-                )
-        alarm = chain.get("alarm")
         if alarm:
-            row = self.alarms.get((snapshot_id, alarm.get("arn")))
-            if row is not None:
-                refs.append(
-                    self._add(
-                        ("alarm", str(snapshot_id), row["arn"]),
-                        "alarm",
-                        row["arn"],
-                        row,
-                        _loads(row["raw"]),
-                    )
+            found.append(
+                self._ref(
+                    "alarm",
+                    "alarm",
+                    self.alarms,
+                    (snapshot_id, alarm.get("arn")),
+                    lambda row: row["arn"],
                 )
-        topic = chain.get("topic")
+            )
         if topic:
-            row = self.topics.get((snapshot_id, topic.get("arn")))
-            if row is not None:
-                refs.append(
-                    self._add(
-                        ("topic", str(snapshot_id), row["topic_arn"]),
-                        "SNS topic",
-                        row["topic_arn"],
-                        row,
-                        _loads(row["raw"]),
-                    )
+            found.append(
+                self._ref(
+                    "topic",
+                    "SNS topic",
+                    self.topics,
+                    (snapshot_id, topic.get("arn")),
+                    lambda row: row["topic_arn"],
                 )
+            )
             for sub in self.subscriptions.get((snapshot_id, topic.get("arn")), []):
-                refs.append(
+                found.append(
                     self._add(
                         ("subscription", str(snapshot_id), topic["arn"], sub["subscription_arn"]),
                         "subscription",
                         sub["subscription_arn"],
                         sub,
-                        _loads(sub["raw"]),
+                        loads_lenient(sub["raw"]),
                     )
                 )
-        return refs
+        return [ref for ref in found if ref is not None]
 
     def for_hub(self, snapshot_id: int, account_id: str) -> list[RawRef]:
         refs = []
         for row in self.hubs.get((snapshot_id, account_id), []):
-            value = _loads(row["raw"])
+            value = loads_lenient(row["raw"])
             if value is None:
                 value = {"subscribed": row["subscribed"], "note": "DescribeHub: not enabled"}
             refs.append(
@@ -1029,7 +1038,7 @@ def _accounts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, Accou
         "ORDER BY snapshot_id",
         [ids],
     ):
-        aliases = _loads(r["account_aliases"]) or []
+        aliases = loads_lenient(r["account_aliases"]) or []
         out[r["account_id"]] = AccountInfo(
             r["account_id"], [str(a) for a in aliases], r["organization_id"], r["collection_status"]
         )
@@ -1138,10 +1147,10 @@ def build_report(
     now: datetime | None = None,
 ) -> ReportModel:
     """Gather everything the report shows from ``run`` and the snapshot rows behind it."""
-    ids = sorted({*run.snapshot_ids, run.snapshot.id})
+    ids = report_snapshot_ids(run)
     redactor = None
     if redact:
-        redactor = Redactor(run_endpoints(run) | snapshot_endpoints(con, ids))
+        redactor = report_redactor(con, run)
         run = redact_run(run, redactor)
     snap = _rows(
         con,
@@ -1226,13 +1235,13 @@ def build_report(
 
     raw = _RawIndex(con, ids, redactor)
     shown: dict[tuple[str, ...], tuple[str, str]] = {}
+    by_control: dict[str, list[Result]] = {}
+    for r in sorted(run.results, key=lambda r: (STATUS_ORDER[r.status], r.account_id)):
+        by_control.setdefault(r.control_id, []).append(r)  # failing accounts first
     sections: list[ControlSection] = []
     for cid in judged:
         c = controls[cid]
-        results = sorted(
-            (r for r in run.results if r.control_id == cid),
-            key=lambda r: (STATUS_ORDER[r.status], r.account_id),  # failing accounts first
-        )
+        results = by_control[cid]
         verdicts = [_verdict(c, r, accounts[r.account_id], raw, redactor, shown) for r in results]
         sql_path = str(results[0].evidence.get("sql") or "") if results else ""
         sections.append(

@@ -24,11 +24,9 @@ from watchkeeper.reports.model import (
     TimelineView,
     build_report,
     redact_run,
-    run_endpoints,
-    snapshot_endpoints,
+    report_redactor,
 )
 from watchkeeper.reports.pdf import PAPERS, PdfError, render_pdf
-from watchkeeper.reports.redact import Redactor
 from watchkeeper.store import connect
 
 __all__ = [
@@ -88,7 +86,7 @@ def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     for item in items:
         for part in item.split(","):
             name = part.strip().lower()
-            if name in ("md",):
+            if name == "md":
                 name = "markdown"
             if not name:
                 continue
@@ -154,15 +152,13 @@ def write_reports(request: ReportRequest) -> ReportOutput:
     except OSError as exc:
         raise ReportError(f"cannot create {out_dir}: {exc.strerror}") from None
 
-    shown = run
+    shown = run  # what the machine formats write: redacted when the report is
     html: str | None = None
     con = connect(request.db, read_only=True)  # one read-only look at the snapshot rows
     try:
-        if request.redact:
-            ids = sorted({*run.snapshot_ids, run.snapshot.id})
-            shown = redact_run(run, Redactor(run_endpoints(run) | snapshot_endpoints(con, ids)))
         if "html" in wanted or "pdf" in wanted:
             model: ReportModel = build_report(con, run, catalog, request.redact, request.title)
+            shown = model.run  # redacted there already: mask once, not twice
             if request.timeline:
                 data = timeline_section(
                     con,
@@ -172,6 +168,8 @@ def write_reports(request: ReportRequest) -> ReportOutput:
                 )
                 model = replace(model, timeline=TimelineView(data, timeline_svg(data)))
             html = render_html(model)
+        elif request.redact:
+            shown = redact_run(run, report_redactor(con, run))
     finally:
         con.close()
 
