@@ -65,9 +65,13 @@ def query_cmd(
     """Run SQL on the evidence store, read-only (Steampipe-style JSON idioms work)."""
     if fmt not in query.FORMATS:
         raise fail(f"unknown format {fmt!r}; choose {', '.join(query.FORMATS)}")
+    interactive = sql is None and stdin_is_terminal()
+    if interactive and output is not None:
+        # The shell prints to the terminal; a silently ignored --output would lose results.
+        raise fail("--output needs SQL (as an argument or on stdin); the shell prints here")
     con = api_connect(_db(db, config), read_only=True)
     try:
-        if sql is None and sys.stdin.isatty():
+        if interactive:
             query.interactive(con, fmt)
             return
         text = sys.stdin.read() if sql in (None, "-") else sql
@@ -76,6 +80,11 @@ def query_cmd(
         _emit(query.render(result, fmt), output)
     finally:
         con.close()
+
+
+def stdin_is_terminal() -> bool:
+    """No SQL and a terminal on stdin means the interactive shell (a seam for tests)."""
+    return sys.stdin.isatty()
 
 
 def tables_cmd(

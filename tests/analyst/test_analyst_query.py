@@ -191,3 +191,15 @@ def test_connect_returns_duckdb_with_pandas(history_db: History):
     df = con.sql("select name, is_logging from aws_cloudtrail_trail where not is_shadow").df()
     assert df.to_dict("records") == [{"name": "main-trail", "is_logging": True}]
     con.close()
+
+
+def test_cli_query_output_is_refused_for_the_shell(
+    history_db: History, cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    import watchkeeper.cli_analyst as cli_analyst
+
+    monkeypatch.setattr(cli_analyst, "stdin_is_terminal", lambda: True)
+    out = tmp_path / "never.txt"
+    res = cli("query", "--db", str(history_db.db), "-o", str(out))
+    assert res.exit_code == 2 and "--output needs SQL" in res.stderr
+    assert not out.exists()

@@ -15,8 +15,9 @@ import duckdb
 
 def cell(value: Any) -> str | None:
     """One text representation per type, cast back by DuckDB on insert."""
-    if value is None:
-        return None
+    # Most cells are text or NULL: answer those first (called once per cell of a snapshot).
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list, tuple)):

@@ -41,6 +41,9 @@ COLUMN_SINCE: dict[tuple[str, str], int] = {("snapshot", "collector_host"): 2}
 
 
 def _canonical(value: Any) -> Any:
+    # Text, integers, booleans and NULL are already canonical: the bulk of every snapshot.
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
