@@ -107,8 +107,12 @@ def lower_bound(sizes: dict[str, int]) -> int:
         + math.ceil(sizes["log_groups"] / PAGE["log_groups"])
         + 1  # DescribeMetricFilters (one listing of the region)
         + 1  # DescribeAlarms
-        + max(1, math.ceil(sizes["topics"] / PAGE["topics"]))
-        + max(1, math.ceil(sizes["subscriptions"] / PAGE["subscriptions"]))
+        # SNS hands out a next token with every full page, so an exact multiple of the
+        # page size costs one more (empty) page; the bare loop pays it too.
+        + sizes["topics"] // PAGE["topics"]
+        + 1
+        + sizes["subscriptions"] // PAGE["subscriptions"]
+        + 1
         + sizes["alarm_topics"]  # GetTopicAttributes of the topics alarms notify
         + 1  # DescribeHub
     )

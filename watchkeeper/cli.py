@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,19 +30,14 @@ from watchkeeper.cli_common import (
 from watchkeeper.cli_notify import register as register_notify
 from watchkeeper.cli_pattern import pattern_app
 from watchkeeper.cli_report import register as register_report
-from watchkeeper.collector import (
-    CollectOutcome,
-    permissions,
-)
-from watchkeeper.collector import collect as run_collect
 from watchkeeper.config import load_file, pick, resolve_db
-from watchkeeper.progress import reporter_for
-from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, CatalogError, load_catalog
-from watchkeeper.queries.check import CheckRequest, control_sql
-from watchkeeper.queries.check import check as run_check
-from watchkeeper.reports import formats
-from watchkeeper.settings import CollectFlags, collect_request
-from watchkeeper.store import connect, list_snapshots, verify_snapshots
+from watchkeeper.queries import DEFAULT_BENCHMARK
+
+if TYPE_CHECKING:
+    from watchkeeper.collector import CollectOutcome
+
+# Commands import what they run inside their bodies: a command then loads only its own part
+# of watchkeeper (no AWS SDK for `check`, no DuckDB for `pattern`), which keeps start-up short.
 
 app = typer.Typer(
     name="watchkeeper",
@@ -118,6 +113,10 @@ def collect(
 ) -> None:
     """Snapshot trails, log groups, metric filters, alarms, topics, subscriptions and
     Security Hub status into the DuckDB file."""
+    from watchkeeper.collector import collect as run_collect
+    from watchkeeper.progress import reporter_for
+    from watchkeeper.settings import CollectFlags, collect_request
+
     if external_id:
         err.print(
             "note: --external-id is visible to other users in the process list; prefer "
@@ -179,6 +178,8 @@ def snapshots(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
 ) -> None:
     """List the snapshots in the database, newest last."""
+    from watchkeeper.store import connect, list_snapshots
+
     con = connect(resolve_db(db, load_file(config)), read_only=True)
     try:
         snaps = list_snapshots(con)
@@ -212,6 +213,8 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 @user_errors
 def verify(db: DbOption = None, config: ConfigOption = None) -> None:
     """Recompute every snapshot's SHA-256 and check the chain; exit 1 on any mismatch."""
+    from watchkeeper.store import connect, verify_snapshots
+
     con = connect(resolve_db(db, load_file(config)), read_only=True)
     try:
         results = verify_snapshots(con)
@@ -261,6 +264,10 @@ def check(
     ] = "fail",
 ) -> None:
     """Judge the CIS monitoring controls on a snapshot and store the verdicts."""
+    from watchkeeper.queries.check import CheckRequest
+    from watchkeeper.queries.check import check as run_check
+    from watchkeeper.reports import formats
+
     if fmt not in ("table", *formats.FORMATS):
         raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
     if fail_on not in ("fail", "error", "never"):
@@ -308,6 +315,8 @@ def controls_list(
     """List the monitoring controls of a benchmark version."""
     if ctx.invoked_subcommand is not None:
         return
+    from watchkeeper.queries.catalog import CatalogError, load_catalog
+
     catalog = load_catalog()
     try:
         items = catalog.controls(catalog.resolve_benchmark(benchmark))
@@ -330,6 +339,9 @@ def controls_show(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
 ) -> None:
     """Print one control: its text, required patterns and the SQL that decides it."""
+    from watchkeeper.queries.catalog import CatalogError, load_catalog
+    from watchkeeper.queries.check import control_sql
+
     catalog = load_catalog()
     try:
         c = catalog.find(catalog.resolve_benchmark(benchmark), key)
@@ -376,6 +388,8 @@ def iam_policy(
     ] = "111111111111",
 ) -> None:
     """Print the least-privilege IAM policies watchkeeper needs."""
+    from watchkeeper.collector import permissions
+
     policies: dict[str, Callable[[], str]] = {
         "reader": permissions.reader_policy,
         "caller": lambda: permissions.caller_policy(role_name),

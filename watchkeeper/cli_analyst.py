@@ -11,17 +11,19 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from watchkeeper.analyst import catalog_tables, drift, query
-from watchkeeper.analyst.export import DIALECTS, ddl, export
-from watchkeeper.analyst.shard import import_snapshots
-from watchkeeper.api import connect as api_connect
+from watchkeeper.analyst import DEFAULT_MAX_GAP
 from watchkeeper.cli_common import ConfigOption, DbOption, fail, user_errors
 from watchkeeper.config import load_file, resolve_db
-from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
+from watchkeeper.queries import DEFAULT_BENCHMARK
+
+if TYPE_CHECKING:
+    from watchkeeper.analyst import drift
+
+# Each command imports what it runs (see cli.py).
 
 COMMANDS = ("query", "tables", "diff", "timeline", "export", "import")
 
@@ -42,6 +44,8 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _date(value: str | None, flag: str) -> datetime | None:
+    from watchkeeper.analyst import drift
+
     if value is None:
         return None
     try:
@@ -63,6 +67,9 @@ def query_cmd(
     output: OutputOption = None,
 ) -> None:
     """Run SQL on the evidence store, read-only (Steampipe-style JSON idioms work)."""
+    from watchkeeper.analyst import query
+    from watchkeeper.api import connect as api_connect
+
     if fmt not in query.FORMATS:
         raise fail(f"unknown format {fmt!r}; choose {', '.join(query.FORMATS)}")
     interactive = sql is None and stdin_is_terminal()
@@ -94,6 +101,8 @@ def tables_cmd(
     ] = False,
 ) -> None:
     """Describe the tables and columns: meaning and the AWS API field each comes from."""
+    from watchkeeper.analyst import catalog_tables
+
     if markdown:
         sys.stdout.write(catalog_tables.readme_section())
     elif name:
@@ -144,6 +153,9 @@ def diff_cmd(
     output: OutputOption = None,
 ) -> None:
     """Resources added/removed/changed between two snapshots, and verdicts that changed."""
+    from watchkeeper.analyst import drift
+    from watchkeeper.api import connect as api_connect
+
     if fmt not in ("table", "json"):
         raise fail(f"unknown format {fmt!r}; choose table or json")
     con = api_connect(_db(db, config), read_only=True)
@@ -196,7 +208,7 @@ def timeline_cmd(
     until: Annotated[str | None, typer.Option(help="Up to this date, exclusive")] = None,
     max_gap_hours: Annotated[
         float, typer.Option(help="Longest stretch without a snapshot that is not a gap")
-    ] = drift.DEFAULT_MAX_GAP.total_seconds() / 3600,
+    ] = DEFAULT_MAX_GAP.total_seconds() / 3600,
     benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or svg")] = "table",
     db: DbOption = None,
@@ -204,6 +216,9 @@ def timeline_cmd(
     output: OutputOption = None,
 ) -> None:
     """Verdict per account per snapshot over time, with the gaps between snapshots."""
+    from watchkeeper.analyst import drift
+    from watchkeeper.api import connect as api_connect
+
     if fmt not in ("table", "json", "svg"):
         raise fail(f"unknown format {fmt!r}; choose table, json or svg")
     if max_gap_hours <= 0:
@@ -246,6 +261,8 @@ def export_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Every table as hive-partitioned Parquet (snapshot_id=…/account_id=…) with a manifest."""
+    from watchkeeper.analyst.export import DIALECTS, ddl, export
+
     if fmt != "parquet":
         raise fail(f"unknown export format {fmt!r}; only parquet")
     if ddl_dialect is not None and ddl_dialect not in DIALECTS:
@@ -268,6 +285,8 @@ def import_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Merge the latest complete snapshot of each source into one new snapshot in --db."""
+    from watchkeeper.analyst.shard import import_snapshots
+
     info = import_snapshots(_db(db, config), sources)
     sys.stdout.write(
         f"snapshot {info.snapshot_id} {info.status}: {len(info.accounts)} account(s) from "

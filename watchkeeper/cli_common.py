@@ -6,27 +6,18 @@ import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from watchkeeper.analyst import catalog_tables, drift, query
-from watchkeeper.analyst.export import ExportError
-from watchkeeper.collector import CollectorSetupError, Reporter
-from watchkeeper.collector.shard import ShardError
-from watchkeeper.config import ConfigError
-from watchkeeper.emulator import EmulatorError
-from watchkeeper.notify import EmailError
-from watchkeeper.progress import RichReporter
-from watchkeeper.queries.attestations import AttestationError
-from watchkeeper.queries.catalog import CatalogError
-from watchkeeper.queries.check import CheckError
+from watchkeeper.errors import UserError
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun
-from watchkeeper.reports.render import ReportError
-from watchkeeper.store import StoreError
+
+if TYPE_CHECKING:
+    from watchkeeper.collector import Reporter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,23 +25,6 @@ R = TypeVar("R")
 out = Console()
 err = Console(stderr=True)
 
-# Errors a user can cause (and fix): printed as one line, exit code 2.
-USER_ERRORS: tuple[type[Exception], ...] = (
-    StoreError,
-    CollectorSetupError,
-    ConfigError,
-    CheckError,
-    CatalogError,
-    AttestationError,
-    EmulatorError,
-    EmailError,
-    ReportError,
-    ShardError,
-    query.QueryError,
-    drift.DriftError,
-    ExportError,
-    catalog_tables.UnknownTable,
-)
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
 
 
@@ -61,7 +35,7 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except UserError as exc:
             # KeyError's str() adds quotes; show its message as written.
             text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             err.print(f"[red]error:[/red] {escape(str(text))}", highlight=False, soft_wrap=True)
@@ -82,9 +56,11 @@ ConfigOption = Annotated[
 ]
 
 
-def progress(reporter: Reporter | RichReporter) -> contextlib.AbstractContextManager[object]:
+def progress(reporter: Reporter) -> contextlib.AbstractContextManager[object]:
     """The live progress display while collecting; nothing to open for the log reporter."""
-    return reporter if isinstance(reporter, RichReporter) else contextlib.nullcontext()
+    if isinstance(reporter, contextlib.AbstractContextManager):
+        return reporter
+    return contextlib.nullcontext()
 
 
 def fail(message: str) -> typer.Exit:

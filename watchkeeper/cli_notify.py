@@ -7,7 +7,7 @@ error; 3 the report was written but the e-mail could not be delivered.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -25,19 +25,12 @@ from watchkeeper.cli_common import (
     user_errors,
 )
 from watchkeeper.config import load_file, resolve_db
-from watchkeeper.progress import reporter_for
-from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
-from watchkeeper.queries.results import CheckRun
-from watchkeeper.settings import (
-    CollectFlags,
-    EmailFlags,
-    check_settings,
-    collect_request,
-    email_output,
-    email_settings,
-    run_settings,
-    wants_email,
-)
+from watchkeeper.queries import DEFAULT_BENCHMARK
+
+if TYPE_CHECKING:
+    from watchkeeper.queries.results import CheckRun
+
+# Each command imports what it runs (see cli.py).
 
 
 def _print_matrix(run: CheckRun, names: dict[str, str]) -> None:
@@ -130,6 +123,7 @@ def demo(
     """Run the whole pipeline against a seeded, embedded AWS emulator: no AWS account, no
     network. Prints the verdicts and the paths of the HTML and PDF reports."""
     from watchkeeper.demo import run_demo
+    from watchkeeper.progress import reporter_for
 
     if not quiet:
         err.print("starting the AWS emulator and seeding a small organisation …")
@@ -176,6 +170,7 @@ def email(
 ) -> None:
     """E-mail the latest stored check run: summary and failing items, PDF attached."""
     from watchkeeper.pipeline import EmailJob, email_latest
+    from watchkeeper.settings import EmailFlags, email_output, email_settings
 
     cfg = load_file(config)
     settings = email_settings(
@@ -281,6 +276,16 @@ def run(
     """collect → check → report → e-mail in one command, for cron, systemd timers and CI.
     Exit 0 all pass, 1 findings or collection errors, 2 usage/setup error, 3 not delivered."""
     from watchkeeper.pipeline import RunJob, run_job
+    from watchkeeper.progress import reporter_for
+    from watchkeeper.settings import (
+        CollectFlags,
+        EmailFlags,
+        check_settings,
+        collect_request,
+        email_settings,
+        run_settings,
+        wants_email,
+    )
 
     cfg = load_file(config)
     request = collect_request(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from watchkeeper.patterns import FilterPatternError, Pattern, covers, explain, parse
-from watchkeeper.patterns.tool import format_coverage, read_messages, run_test
+if TYPE_CHECKING:
+    from watchkeeper.patterns import Pattern
+
+# Each command imports what it runs (see cli.py).
 
 pattern_app = typer.Typer(
     name="pattern",
@@ -25,6 +27,8 @@ pattern_app = typer.Typer(
 
 def _parse(text: str, label: str = "filter pattern") -> Pattern:
     """``parse(text)``, or exit 2 with a one-line error naming ``label`` and the column."""
+    from watchkeeper.patterns import FilterPatternError, parse
+
     try:
         return parse(text)
     except FilterPatternError as exc:
@@ -40,6 +44,8 @@ def test_command(
     ] = "-",
 ) -> None:
     """Like `aws logs test-metric-filter`, offline: which messages does PATTERN match?"""
+    from watchkeeper.patterns.tool import read_messages, run_test
+
     parsed = _parse(pattern)
     try:
         if file == "-":
@@ -59,6 +65,8 @@ def test_command(
 @pattern_app.command("explain")
 def explain_command(pattern: Annotated[str, typer.Argument(help="The filter pattern.")]) -> None:
     """Show how PATTERN is parsed: normalised, with precedence made visible."""
+    from watchkeeper.patterns import explain
+
     typer.echo(explain(_parse(pattern)))
 
 
@@ -68,6 +76,9 @@ def covers_command(
     required: Annotated[str, typer.Option("--required", help="The pattern it must cover.")],
 ) -> None:
     """Does PATTERN match every CloudTrail event that --required matches?"""
+    from watchkeeper.patterns import covers
+    from watchkeeper.patterns.tool import format_coverage
+
     cov = covers(_parse(pattern), _parse(required, "required pattern"))
     typer.echo(format_coverage(cov, pattern, required))
     raise typer.Exit(0 if cov.covered else 1)

@@ -15,8 +15,8 @@ import typer
 
 from watchkeeper.cli_common import ConfigOption, DbOption, user_errors
 from watchkeeper.config import load_file, pick, resolve_db
-from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
-from watchkeeper.reports.render import FORMATS, ReportRequest, write_reports
+from watchkeeper.queries import DEFAULT_BENCHMARK
+from watchkeeper.reports import REPORT_FORMATS
 
 __all__ = ["register", "report"]
 
@@ -32,7 +32,7 @@ def report(
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help=f"Comma-separated: {', '.join(FORMATS)}"),
+        typer.Option("--format", "-f", help=f"Comma-separated: {', '.join(REPORT_FORMATS)}"),
     ] = "html,pdf",
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into")] = Path(
         "watchkeeper-report"
@@ -60,6 +60,8 @@ def report(
     ] = None,
 ) -> None:
     """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
+    from watchkeeper.reports.render import ReportRequest, write_reports
+
     cfg = load_file(config)
     result = write_reports(
         ReportRequest(

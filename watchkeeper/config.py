@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.errors import UserError
+
 DEFAULT_DB = "watchkeeper.duckdb"
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """An unreadable or malformed configuration file (printed as one line)."""
 
 

@@ -14,8 +14,10 @@ import urllib.error
 import urllib.request
 from types import TracebackType
 
+from watchkeeper.errors import UserError
 
-class EmulatorError(Exception):
+
+class EmulatorError(UserError):
     """The emulator could not be started (printed as one line)."""
 
 

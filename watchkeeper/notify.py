@@ -22,6 +22,7 @@ import duckdb
 import jinja2
 
 from watchkeeper import __version__
+from watchkeeper.errors import UserError
 from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef
 from watchkeeper.reports.model import redact_run
 from watchkeeper.settings import EmailSettings, SesSettings, SmtpSettings
@@ -40,7 +41,7 @@ MIME_TYPES = {
 }
 
 
-class EmailError(Exception):
+class EmailError(UserError):
     """The message could not be composed or delivered (printed as one line)."""
 
 

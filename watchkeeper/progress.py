@@ -16,8 +16,9 @@ from watchkeeper.collector import Reporter, SilentReporter, Telemetry, UnitSumma
 class LogReporter:
     """One line per finished account/region, for cron logs and CI output."""
 
-    def __init__(self, stream: TextIO = sys.stderr):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None):
+        # Looked up now, not at import: stderr may have been replaced since (tests, wrappers).
+        self.stream = stream if stream is not None else sys.stderr
         self.total = 0
         self.done = 0
         self._lock = threading.Lock()

@@ -18,8 +18,8 @@ from typing import Any
 
 from watchkeeper.collector import AwsOptions, CollectRequest
 from watchkeeper.config import ConfigError, FileConfig, pick, resolve_db
-from watchkeeper.queries.catalog import DEFAULT_BENCHMARK
-from watchkeeper.reports.render import FORMATS as REPORT_FORMATS
+from watchkeeper.queries import DEFAULT_BENCHMARK
+from watchkeeper.reports import REPORT_FORMATS
 
 TRANSPORTS = ("smtp", "ses")
 SECURITY = ("starttls", "tls", "none")

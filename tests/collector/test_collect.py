@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable
@@ -567,3 +568,56 @@ def test_metric_filters_and_alarms_follow_pages(estate: Estate, proxy: FaultProx
     assert proxy.count("cloudwatch", "DescribeAlarms") == 3
     assert query(db, "SELECT count(DISTINCT name) FROM aws_cloudwatch_log_metric_filter") == [(5,)]
     assert query(db, "SELECT count(DISTINCT name) FROM aws_cloudwatch_alarm") == [(5,)]
+
+
+class _ThresholdProbe:
+    """A reporter that records the GC threshold while units are collected."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, ...]] = []
+
+    def begin(self, total_units: int) -> None:
+        self.seen.append(gc.get_threshold())
+
+    def add_units(self, count: int) -> None:
+        pass
+
+    def unit_done(self, summary: Any, telemetry: Any) -> None:
+        self.seen.append(gc.get_threshold())
+
+    def note(self, text: str) -> None:
+        pass
+
+
+def test_gc_is_eased_during_a_collection_and_restored_after(
+    estate: Estate, proxy: FaultProxy, db: Path
+):
+    estate.account().chain()
+    before = gc.get_threshold()
+    probe = _ThresholdProbe()
+    outcome = collect(
+        CollectRequest(
+            db=db, regions=("us-east-1",), aws=AwsOptions(endpoint_url=proxy.url, concurrency=2)
+        ),
+        probe,
+    )
+    assert outcome.snapshot.status == "complete"
+    assert probe.seen and all(t[0] > before[0] for t in probe.seen)
+    assert gc.get_threshold() == before
+    # Restored on the way out of a failed run too.
+    with pytest.raises(Exception, match="role-name"):
+        collect(CollectRequest(db=db, organization=True, aws=AwsOptions(endpoint_url=proxy.url)))
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_collections_restore_gc_only_when_the_last_ends():
+    from watchkeeper.collector.run import _fewer_gc_passes
+
+    before = gc.get_threshold()
+    first, second = _fewer_gc_passes(), _fewer_gc_passes()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second still runs
+    assert gc.get_threshold()[0] > before[0]
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

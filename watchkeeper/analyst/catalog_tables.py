@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from watchkeeper.errors import UserError
+
 
 @dataclass(frozen=True)
 class Column:
@@ -671,7 +673,7 @@ _add(
 TABLES["collection_error"] = TABLES.pop("collection_error")
 
 
-class UnknownTable(KeyError):
+class UnknownTable(UserError, KeyError):
     pass
 
 

@@ -19,14 +19,16 @@ from typing import Any
 
 import duckdb
 
+from watchkeeper.analyst import DEFAULT_MAX_GAP
 from watchkeeper.analyst.evidence import database_of, open_evidence, prepare_controls
+from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import evaluate, rows, select_controls
 from watchkeeper.store import RESOURCE_TABLES, StoreError, list_snapshots
 from watchkeeper.store.db import table_columns
 
 
-class DriftError(Exception):
+class DriftError(UserError):
     """Bad snapshot ids or options (printed as one line)."""
 
 
@@ -445,9 +447,6 @@ class TimelineData:
             "computed_snapshots": self.computed,
             "lanes": [lane.to_json() for lane in self.lanes],
         }
-
-
-DEFAULT_MAX_GAP = timedelta(hours=36)  # a nightly collection, plus slack for a slow run
 
 
 def as_datetime(value: date | datetime | None) -> datetime | None:

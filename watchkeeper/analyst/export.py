@@ -25,6 +25,7 @@ from watchkeeper.analyst.evidence import (
     open_evidence,
     schema_columns,
 )
+from watchkeeper.errors import UserError
 from watchkeeper.store import SnapshotInfo, StoreError, list_snapshots
 
 MANIFEST = "manifest.json"
@@ -33,7 +34,7 @@ DIALECTS = ("athena", "trino")
 TABLES: tuple[str, ...] = ("snapshot", *HISTORY_TABLES, *RESULT_TABLES)
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """A bad destination, snapshot or option (printed as one line)."""
 
 

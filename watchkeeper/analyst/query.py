@@ -22,11 +22,13 @@ from typing import Any, TextIO
 
 import duckdb
 
+from watchkeeper.errors import UserError
+
 FORMATS = ("table", "csv", "json", "markdown")
 TABLE_CELL_WIDTH = 60
 
 
-class QueryError(Exception):
+class QueryError(UserError):
     """A bad statement or option (printed as one line)."""
 
 

@@ -12,6 +12,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from watchkeeper.errors import UserError
 from watchkeeper.store.model import CollectionError
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ ALLOWED_WRITES = frozenset({"AssumeRole"})  # returns credentials; changes nothi
 DEFAULT_REGION = "us-east-1"
 
 
-class CollectorSetupError(Exception):
+class CollectorSetupError(UserError):
     """A problem that stops the whole collection before it starts (printed as one line)."""
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 
+from watchkeeper.errors import UserError
+
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-class ShardError(Exception):
+class ShardError(UserError):
     """A bad --shard value or sources that cannot be merged (printed as one line)."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import Catalog, CatalogError
 
 EXAMPLE = """\
@@ -23,7 +24,7 @@ attestations:
 """
 
 
-class AttestationError(Exception):
+class AttestationError(UserError):
     """A malformed attestations file (printed as one line)."""
 
 

@@ -23,6 +23,9 @@ from typing import Any, Final, Literal, cast
 
 import yaml
 
+from watchkeeper.errors import UserError
+from watchkeeper.queries import DEFAULT_BENCHMARK
+
 __all__ = [
     "ASSESSMENTS",
     "DEFAULT_BENCHMARK",
@@ -36,8 +39,6 @@ __all__ = [
     "Topic",
     "load_catalog",
 ]
-
-DEFAULT_BENCHMARK: Final = "cis-v5.0.0"
 
 Kind = Literal["metric_filter_alarm", "security_hub"]
 Assessment = Literal["Automated", "Manual"]
@@ -57,7 +58,7 @@ _TOPIC_REQUIRED: Final = frozenset(
 _TOPIC_OPTIONAL: Final = frozenset({"metric_name", "namespace", "patterns", "notes"})
 
 
-class CatalogError(ValueError):
+class CatalogError(UserError, ValueError):
     """The catalog file is invalid, or a lookup names something the catalog lacks."""
 
 

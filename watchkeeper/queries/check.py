@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from watchkeeper import __version__
+from watchkeeper.errors import UserError
 from watchkeeper.queries import attestations as attest
 from watchkeeper.queries import coverage, reference
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, Catalog, Control, load_catalog
@@ -32,7 +33,7 @@ CONTROL_SQL = {
 }
 
 
-class CheckError(Exception):
+class CheckError(UserError):
     """A problem with the check's inputs a user can fix (printed as one line)."""
 
 

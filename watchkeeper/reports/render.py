@@ -14,10 +14,11 @@ from datetime import date
 from pathlib import Path
 
 from watchkeeper.analyst.drift import timeline_section, timeline_svg
+from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
-from watchkeeper.reports import asff, formats, ocsf
+from watchkeeper.reports import REPORT_FORMATS, asff, formats, ocsf
 from watchkeeper.reports.html import render_html
 from watchkeeper.reports.model import (
     ReportModel,
@@ -39,7 +40,7 @@ __all__ = [
     "write_reports",
 ]
 
-FORMATS = ("html", "pdf", "json", "csv", "junit", "markdown", "asff", "ocsf")
+FORMATS = REPORT_FORMATS
 EXTENSIONS = {
     "html": ".html",
     "pdf": ".pdf",
@@ -52,7 +53,7 @@ EXTENSIONS = {
 }
 
 
-class ReportError(Exception):
+class ReportError(UserError):
     """A report request a user can fix (printed as one line)."""
 
 

@@ -1,5 +1,6 @@
 """DuckDB store: schema, snapshot lifecycle, integrity hashes."""
 
+from watchkeeper.store.bulk import encode_rows
 from watchkeeper.store.db import (
     RESOURCE_TABLES,
     SCHEMA_VERSION,
@@ -10,6 +11,7 @@ from watchkeeper.store.db import (
 from watchkeeper.store.model import (
     Collection,
     CollectionError,
+    EncodedRows,
     Row,
     SnapshotInfo,
     VerifyResult,
@@ -27,6 +29,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Collection",
     "CollectionError",
+    "EncodedRows",
     "Row",
     "SnapshotInfo",
     "StoreError",
@@ -35,6 +38,7 @@ __all__ = [
     "begin_snapshot",
     "complete_snapshot",
     "connect",
+    "encode_rows",
     "get_snapshot",
     "list_snapshots",
     "verify_snapshots",

@@ -12,6 +12,8 @@ from typing import Any
 
 import duckdb
 
+from watchkeeper.store.model import EncodedRows
+
 
 def cell(value: Any) -> str | None:
     """One text representation per type, cast back by DuckDB on insert."""
@@ -21,7 +23,7 @@ def cell(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=_json_default, sort_keys=True)
+        return _JSON_CELL.encode(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
@@ -35,27 +37,61 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+# Built once: json.dumps would build an encoder per call, and this runs per cell and row.
+_JSON_CELL = json.JSONEncoder(default=_json_default, sort_keys=True)
+_ROW = json.JSONEncoder(ensure_ascii=False)
+
+
+def encode_rows(rows: Sequence[dict[str, Any]]) -> EncodedRows:
+    """Encode rows now, wherever the caller is: the collector does it in its worker threads,
+    where it overlaps network waits instead of adding to the write at the end."""
+    encode = _ROW.encode
+    # NULL cells are left out: the reader fills absent columns with NULL.
+    lines = [encode({k: cell(v) for k, v in r.items() if v is not None}) for r in rows]
+    keys = frozenset().union(*rows)
+    return EncodedRows("".join(line + "\n" for line in lines), len(lines), keys)
+
+
+def insert_encoded(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    chunks: Sequence[EncodedRows],
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """INSERT encoded rows into ``table`` (schema-qualified if needed); ``constants`` sets
+    columns that are the same in every row (e.g. the snapshot id)."""
+    if not any(c.count for c in chunks):
+        return
+    constants = constants or {}
+    unknown = set().union(*(c.keys for c in chunks)) - set(columns)
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
+    read = [c for c in columns if c not in constants]
+    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", encoding="utf-8", delete=False) as fh:
+        for chunk in chunks:
+            fh.write(chunk.text)
+        path = fh.name
+    try:
+        spec = ", ".join(f"'{c}': 'VARCHAR'" for c in read)
+        into = ", ".join(f'"{c}"' for c in (*constants, *read))
+        select = ", ".join(["?"] * len(constants) + [f'"{c}"' for c in read])
+        con.execute(
+            f"INSERT INTO {table} ({into}) SELECT {select} FROM read_json(?, "
+            f"format = 'newline_delimited', columns = {{{spec}}})",
+            [*constants.values(), path],
+        )
+    finally:
+        os.unlink(path)
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     rows: Sequence[dict[str, Any]],
 ) -> None:
-    """INSERT ``rows`` (dicts keyed by column) into ``table`` (schema-qualified if needed)."""
-    if not rows:
-        return
-    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", encoding="utf-8", delete=False) as fh:
-        for r in rows:
-            fh.write(json.dumps({c: cell(r.get(c)) for c in columns}, ensure_ascii=False))
-            fh.write("\n")
-        path = fh.name
-    try:
-        spec = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
-        cols = ", ".join(f'"{c}"' for c in columns)
-        con.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_json(?, "
-            f"format = 'newline_delimited', columns = {{{spec}}})",
-            [path],
-        )
-    finally:
-        os.unlink(path)
+    """INSERT ``rows`` (dicts keyed by column; other keys are ignored) into ``table``."""
+    wanted = set(columns)
+    chunk = encode_rows([{k: v for k, v in r.items() if k in wanted} for r in rows])
+    insert_encoded(con, table, columns, [chunk])

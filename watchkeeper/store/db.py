@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from watchkeeper.errors import UserError
+
 SCHEMA_VERSION = 2
 # from-version → the script that upgrades a file to from-version + 1
 MIGRATIONS: dict[int, str] = {1: "migrations/0002_collector_host.sql"}
@@ -27,7 +29,7 @@ RESOURCE_TABLES: tuple[str, ...] = (
 )
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A problem with the database file a user can act on (printed as one line)."""
 
 
@@ -39,13 +41,20 @@ def _sql(name: str) -> str:
     return resources.files("watchkeeper.store").joinpath(name).read_text(encoding="utf-8")
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def column_types(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Every history table's columns (in table order) and their DuckDB types, in one query."""
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'history' AND table_name = ? ORDER BY ordinal_position",
-        [table],
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'history' ORDER BY table_name, ordinal_position"
     ).fetchall()
-    return [r[0] for r in rows]
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        tables.setdefault(table, {})[column] = data_type
+    return tables
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return list(column_types(con).get(table, {}))
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

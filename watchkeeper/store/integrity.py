@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from watchkeeper.store.db import RESOURCE_TABLES, table_columns
+from watchkeeper.store.db import RESOURCE_TABLES, column_types
 
 # Snapshot columns that the hash covers. status and sha256 are about the hash itself;
 # everything else that describes the run is covered.
@@ -59,9 +59,37 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# One encoder for every line: json.dumps would build a new one per call. Keys are not
+# sorted here: callers hand over dicts already in sorted-key order (the definition of a line
+# is json.dumps(..., sort_keys=True) with these settings).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Column types whose Python values are already canonical (str, int, bool or None).
+_PLAIN_TYPES = frozenset({"VARCHAR", "JSON", "INTEGER", "BIGINT", "BOOLEAN"})
+
+
 def _line(columns: list[str], values: tuple[Any, ...]) -> str:
-    record = {c: _canonical(v) for c, v in zip(columns, values, strict=True)}
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    record = {c: _canonical(v) for c, v in sorted(zip(columns, values, strict=True))}
+    return _ENCODER.encode(record)
+
+
+def _table_lines(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], snapshot_id: int
+) -> list[str]:
+    """The sorted canonical lines of one table's rows in the snapshot."""
+    names = sorted(columns)  # selected in key order, so each row zips into a sorted dict
+    select = ", ".join(f'"{c}"' for c in names)
+    rows: list[Any] = con.execute(
+        f"SELECT {select} FROM history.{table} WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchall()
+    convert = [i for i, c in enumerate(names) if columns[c] not in _PLAIN_TYPES]
+    if convert:
+        rows = [list(r) for r in rows]
+        for r in rows:
+            for i in convert:
+                r[i] = _canonical(r[i])
+    encode = _ENCODER.encode
+    # Sorted serialised lines: independent of insertion and scan order.
+    return sorted([encode(dict(zip(names, r, strict=True))) for r in rows])
 
 
 def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
@@ -83,16 +111,12 @@ def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
     ).fetchall()[0]
     h.update(b"snapshot\n")
     h.update(_line(meta_columns, row).encode())
+    types = column_types(con)
     for table in (*RESOURCE_TABLES, "collection_error"):
-        columns = [c for c in table_columns(con, table) if c != "snapshot_id" and hashed(table, c)]
-        select = ", ".join(f'"{c}"' for c in columns)
-        rows = con.execute(
-            f"SELECT {select} FROM history.{table} WHERE snapshot_id = ?", [snapshot_id]
-        ).fetchall()
-        # Sorted serialised lines: independent of insertion and scan order.
-        lines = sorted(_line(columns, r) for r in rows)
+        columns = {c: t for c, t in types[table].items() if c != "snapshot_id" and hashed(table, c)}
+        lines = _table_lines(con, table, columns, snapshot_id)
         h.update(f"\n{table} {len(lines)}\n".encode())
-        for line in lines:
-            h.update(line.encode())
+        if lines:
+            h.update("\n".join(lines).encode())
             h.update(b"\n")
     return h.hexdigest()

@@ -20,6 +20,16 @@ class CollectionError:
     message: str
 
 
+@dataclass(frozen=True)
+class EncodedRows:
+    """Rows already encoded for insertion (store.bulk.encode_rows): NDJSON text of cells,
+    one line per row."""
+
+    text: str
+    count: int
+    keys: frozenset[str]  # every column some row sets
+
+
 @dataclass
 class Collection:
     """Everything one collection run produced, ready to be written as one snapshot."""
@@ -28,12 +38,17 @@ class Collection:
     accounts: list[str]
     regions: list[str] | None
     tables: dict[str, list[Row]] = field(default_factory=dict)
+    # Rows nobody will amend again, already encoded as they arrived (store.bulk.encode_rows).
+    encoded: dict[str, list[EncodedRows]] = field(default_factory=dict)
     errors: list[CollectionError] = field(default_factory=list)
     api_calls: int = 0
     api_retries: int = 0
 
     def add(self, table: str, rows: list[Row]) -> None:
         self.tables.setdefault(table, []).extend(rows)
+
+    def add_encoded(self, table: str, rows: EncodedRows) -> None:
+        self.encoded.setdefault(table, []).append(rows)
 
 
 @dataclass(frozen=True)

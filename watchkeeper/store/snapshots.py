@@ -9,6 +9,7 @@ earlier snapshot untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from datetime import UTC, datetime
@@ -18,22 +19,22 @@ from typing import Any
 import duckdb
 
 from watchkeeper import __version__
-from watchkeeper.store.bulk import insert_rows
-from watchkeeper.store.db import RESOURCE_TABLES, SCHEMA_VERSION, connect, table_columns
+from watchkeeper.store.bulk import encode_rows, insert_encoded
+from watchkeeper.store.db import RESOURCE_TABLES, SCHEMA_VERSION, column_types, connect
 from watchkeeper.store.integrity import snapshot_digest
-from watchkeeper.store.model import Collection, Row, SnapshotInfo, VerifyResult
+from watchkeeper.store.model import Collection, EncodedRows, SnapshotInfo, VerifyResult
 
 DEFAULT_LOCK_TIMEOUT = 120.0
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, snapshot_id: int, rows: list[Row]) -> None:
-    if not rows:
-        return
-    columns = table_columns(con, table)
-    unknown = {k for r in rows for k in r} - set(columns)
-    if unknown:
-        raise ValueError(f"history.{table} has no column(s) {sorted(unknown)}")
-    insert_rows(con, f"history.{table}", columns, [{**r, "snapshot_id": snapshot_id} for r in rows])
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    snapshot_id: int,
+    chunks: list[EncodedRows],
+) -> None:
+    insert_encoded(con, f"history.{table}", columns, chunks, {"snapshot_id": snapshot_id})
 
 
 def begin_snapshot(
@@ -77,24 +78,14 @@ def complete_snapshot(
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            columns = {t: list(c) for t, c in column_types(con).items()}
             for table in RESOURCE_TABLES:
-                _insert(con, table, snapshot_id, collection.tables.get(table, []))
-            _insert(
-                con,
-                "collection_error",
-                snapshot_id,
-                [
-                    {
-                        "account_id": e.account_id,
-                        "region": e.region,
-                        "service": e.service,
-                        "operation": e.operation,
-                        "error_code": e.error_code,
-                        "message": e.message,
-                    }
-                    for e in collection.errors
-                ],
-            )
+                chunks = [*collection.encoded.get(table, [])]
+                if collection.tables.get(table):
+                    chunks.append(encode_rows(collection.tables[table]))
+                _insert(con, table, columns[table], snapshot_id, chunks)
+            errors = encode_rows([dataclasses.asdict(e) for e in collection.errors])
+            _insert(con, "collection_error", columns["collection_error"], snapshot_id, [errors])
             previous = con.execute(
                 "SELECT snapshot_id, sha256 FROM snapshot WHERE status = 'complete' "
                 "ORDER BY finished_at DESC, snapshot_id DESC LIMIT 1"

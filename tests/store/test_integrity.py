@@ -1,0 +1,242 @@
+"""The snapshot hash keeps its definition, and rows encoded early are stored exactly as rows
+handed over as dicts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from watchkeeper.store import (
+    RESOURCE_TABLES,
+    Collection,
+    CollectionError,
+    begin_snapshot,
+    complete_snapshot,
+    connect,
+    encode_rows,
+    verify_snapshots,
+)
+from watchkeeper.store.bulk import insert_encoded
+from watchkeeper.store.integrity import snapshot_digest
+
+_ACCOUNT = "111122223333"
+_META = [
+    "snapshot_id",
+    "started_at",
+    "finished_at",
+    "tool_version",
+    "schema_version",
+    "caller_arn",
+    "accounts",
+    "regions",
+    "api_calls",
+    "api_retries",
+    "error_count",
+    "previous_snapshot_id",
+    "previous_sha256",
+    "collector_host",
+]
+
+
+def _rows() -> dict[str, list[dict[str, Any]]]:
+    """Rows with every kind of cell: text with quotes and non-ASCII, NULL, booleans,
+    integers, doubles, naive and zoned timestamps, nested JSON."""
+    account = {
+        "account_id": _ACCOUNT,
+        "region": "us-east-1",
+        "partition": "aws",
+        "arn": f"arn:aws:::{_ACCOUNT}",
+        "access_method": "caller",
+        "collection_status": "ok",
+        "account_aliases": ["prod-é"],
+        "is_organization_management": False,
+        "raw": {"b": 1, "a": [True, None, 2.5]},
+    }
+    groups = [
+        {
+            "account_id": _ACCOUNT,
+            "region": "us-east-1",
+            "name": f'group "{i}" ✓',
+            "arn": f"arn:aws:logs:us-east-1:{_ACCOUNT}:log-group:g{i}",
+            "creation_time": datetime(2026, 1, 2, 3, 4, 5, 678000) + timedelta(days=i),
+            "retention_in_days": None if i % 2 else 90,
+            "stored_bytes": 2**40 + i,
+            "raw": {"logGroupName": f"g{i}", "nested": {"z": [1, {"y": "ü"}]}},
+        }
+        for i in range(5)
+    ]
+    alarms = [
+        {
+            "account_id": _ACCOUNT,
+            "region": "us-east-1",
+            "name": f"alarm-{i}",
+            "arn": f"arn:aws:cloudwatch:us-east-1:{_ACCOUNT}:alarm:alarm-{i}",
+            "threshold": 0.1 * i,
+            "actions_enabled": bool(i % 2),
+            "alarm_actions": [f"arn:aws:sns:us-east-1:{_ACCOUNT}:t{i}"],
+            "state_updated_timestamp": datetime(
+                2026, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=2))
+            ),
+            "raw": {"Threshold": 0.1 * i, "When": datetime(2026, 1, 1, tzinfo=UTC)},
+        }
+        for i in range(4)
+    ]
+    return {
+        "aws_account": [account],
+        "aws_cloudwatch_log_group": groups,
+        "aws_cloudwatch_alarm": alarms,
+    }
+
+
+def _collection(encoded: bool) -> Collection:
+    col = Collection(
+        caller_arn="arn:aws:iam::111122223333:user/a", accounts=[_ACCOUNT], regions=None
+    )
+    for table, rows in _rows().items():
+        if encoded:
+            col.add_encoded(table, encode_rows(rows))
+        else:
+            col.add(table, rows)
+    col.errors = [CollectionError(_ACCOUNT, "us-east-1", "sns", "ListTopics", "Denied", "no «way»")]
+    return col
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(
+        {k: _canonical(v) for k, v in record.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _reference_digest(db: Path, snapshot_id: int) -> str:
+    """The hash as its definition states it, written out plainly: SHA-256 over the snapshot
+    row's line, then per table its name, its row count and its rows' lines, sorted."""
+    con = connect(db, read_only=True)
+    try:
+        cur = con.execute(
+            f"SELECT {', '.join(_META)} FROM snapshot WHERE snapshot_id = ?", [snapshot_id]
+        )
+        meta = dict(zip(_META, cur.fetchall()[0], strict=True))
+        h = hashlib.sha256(b"snapshot\n" + _line(meta).encode())
+        for table in (*RESOURCE_TABLES, "collection_error"):
+            cur = con.execute(
+                f"SELECT * EXCLUDE (snapshot_id) FROM history.{table} WHERE snapshot_id = ?",
+                [snapshot_id],
+            )
+            names = [d[0] for d in cur.description]
+            lines = sorted(_line(dict(zip(names, r, strict=True))) for r in cur.fetchall())
+            h.update(f"\n{table} {len(lines)}\n".encode())
+            for line in lines:
+                h.update(line.encode() + b"\n")
+        return h.hexdigest()
+    finally:
+        con.close()
+
+
+def _write(db: Path, col: Collection) -> int:
+    return complete_snapshot(
+        db, begin_snapshot(db, col.accounts, col.regions, col.caller_arn), col
+    ).snapshot_id
+
+
+def _content(db: Path, snapshot_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    con = connect(db, read_only=True)
+    try:
+        return {
+            t: con.execute(
+                f"SELECT * EXCLUDE (snapshot_id) FROM history.{t} "
+                "WHERE snapshot_id = ? ORDER BY ALL",
+                [snapshot_id],
+            ).fetchall()
+            for t in (*RESOURCE_TABLES, "collection_error")
+        }
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+def test_stored_hash_follows_the_definition(tmp_path: Path, encoded: bool) -> None:
+    db = tmp_path / "wk.duckdb"
+    sid = _write(db, _collection(encoded))
+    con = connect(db, read_only=True)
+    stored = con.execute("SELECT sha256 FROM snapshot WHERE snapshot_id = ?", [sid]).fetchall()[0][
+        0
+    ]
+    assert snapshot_digest(con, sid) == stored
+    con.close()
+    assert stored == _reference_digest(db, sid)
+
+
+def test_encoded_rows_are_stored_like_dict_rows(tmp_path: Path) -> None:
+    db = tmp_path / "wk.duckdb"
+    plain = _write(db, _collection(encoded=False))
+    early = _write(db, _collection(encoded=True))
+    before, after = _content(db, plain), _content(db, early)
+    assert before == after
+    assert len(after["aws_cloudwatch_log_group"]) == 5
+    # The JSON text itself is kept (sorted keys), not only its meaning.
+    con = connect(db, read_only=True)
+    raw = con.execute(
+        "SELECT raw FROM history.aws_account WHERE snapshot_id = ?", [early]
+    ).fetchall()
+    con.close()
+    assert raw == [('{"a": [true, null, 2.5], "b": 1}',)]
+    assert all(r.ok for r in verify_snapshots(connect(db, read_only=True)))
+
+
+def test_edit_of_an_encoded_row_breaks_the_hash(tmp_path: Path) -> None:
+    db = tmp_path / "wk.duckdb"
+    sid = _write(db, _collection(encoded=True))
+    con = connect(db)
+    con.execute("UPDATE history.aws_cloudwatch_alarm SET threshold = 7 WHERE name = 'alarm-1'")
+    results = verify_snapshots(con)
+    con.close()
+    assert [(r.snapshot_id, r.ok) for r in results] == [(sid, False)]
+
+
+def test_unknown_column_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    col = _collection(encoded=True)
+    col.add("aws_sns_topic", [{"account_id": _ACCOUNT, "colour": "red"}])
+    db = tmp_path / "wk.duckdb"
+    sid = begin_snapshot(db, col.accounts, col.regions, None)
+    with pytest.raises(ValueError, match=r"history.aws_sns_topic has no column\(s\) \['colour'\]"):
+        complete_snapshot(db, sid, col)
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT status FROM snapshot").fetchall() == [("incomplete",)]
+    assert con.execute("SELECT count(*) FROM history.aws_account").fetchall() == [(0,)]
+    con.close()
+
+
+def test_insert_encoded_sets_constants_and_leaves_absent_cells_null(tmp_path: Path) -> None:
+    con = connect(tmp_path / "wk.duckdb")
+    con.execute("CREATE TABLE t (k INTEGER, a VARCHAR, b BOOLEAN, c JSON)")
+    chunks = [
+        encode_rows([{"a": "x", "b": True}]),
+        encode_rows([]),
+        encode_rows([{"c": {"n": 1}, "a": None}]),
+    ]
+    assert [c.count for c in chunks] == [1, 0, 1]
+    insert_encoded(con, "t", ["k", "a", "b", "c"], chunks, {"k": 42})
+    assert con.execute("SELECT * FROM t ORDER BY a NULLS LAST").fetchall() == [
+        (42, "x", True, None),
+        (42, None, None, '{"n": 1}'),
+    ]
+    con.close()
