@@ -22,6 +22,7 @@ from watchkeeper.cli_common import (
     ConfigOption,
     DbOption,
     err,
+    note_external_id_flag,
     out,
     print_results,
     progress,
@@ -117,12 +118,7 @@ def collect(
     from watchkeeper.progress import reporter_for
     from watchkeeper.settings import CollectFlags, collect_request
 
-    if external_id:
-        err.print(
-            "note: --external-id is visible to other users in the process list; prefer "
-            "WATCHKEEPER_EXTERNAL_ID or [collect] external_id in watchkeeper.toml",
-            highlight=False,
-        )
+    note_external_id_flag(external_id)
     request = collect_request(
         CollectFlags(
             db=db,

@@ -44,10 +44,10 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _date(value: str | None, flag: str) -> datetime | None:
-    from watchkeeper.analyst import drift
-
     if value is None:
         return None
+    from watchkeeper.analyst import drift
+
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

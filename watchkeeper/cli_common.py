@@ -63,6 +63,16 @@ def progress(reporter: Reporter) -> contextlib.AbstractContextManager[object]:
     return contextlib.nullcontext()
 
 
+def note_external_id_flag(external_id: str | None) -> None:
+    """Given as a flag, the external id is in argv: say where it belongs instead."""
+    if external_id:
+        err.print(
+            "note: --external-id is visible to other users in the process list; prefer "
+            "WATCHKEEPER_EXTERNAL_ID or [collect] external_id in watchkeeper.toml",
+            highlight=False,
+        )
+
+
 def fail(message: str) -> typer.Exit:
     """A usage error found by a command itself: one line on stderr; raise the result."""
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)

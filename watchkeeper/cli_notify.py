@@ -19,6 +19,7 @@ from watchkeeper.cli_common import (
     DbOption,
     err,
     id_key,
+    note_external_id_flag,
     out,
     print_results,
     progress,
@@ -287,6 +288,7 @@ def run(
         wants_email,
     )
 
+    note_external_id_flag(external_id)
     cfg = load_file(config)
     request = collect_request(
         CollectFlags(

@@ -183,11 +183,15 @@ def test_unreadable_config_file(tmp_path: Path):
     assert res.exit_code == 2 and "cannot read config file" in res.stderr
 
 
-def test_external_id_flag_warns_about_the_process_list(proxy: FaultProxy, db: Path):
+@pytest.mark.parametrize("command", ["collect", "run"])
+def test_external_id_flag_warns_about_the_process_list(
+    proxy: FaultProxy, db: Path, tmp_path: Path, command: str
+):
+    extra = ["--format", "json", "--output", str(tmp_path / "runs")] if command == "run" else []
     res = runner.invoke(
         app,
         [
-            "collect",
+            command,
             "--db",
             str(db),
             "--endpoint-url",
@@ -197,7 +201,9 @@ def test_external_id_flag_warns_about_the_process_list(proxy: FaultProxy, db: Pa
             "--external-id",
             "visible-in-ps",
             "-q",
+            *extra,
         ],
     )
-    assert res.exit_code == 0
+    # `run` exits 1: the empty account fails its controls.
+    assert res.exit_code == (0 if command == "collect" else 1), res.output
     assert "WATCHKEEPER_EXTERNAL_ID" in res.stderr and "visible-in-ps" not in res.stderr
