@@ -15,6 +15,7 @@ import pytest
 from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Estate
 from watchkeeper.collector import AwsOptions, CollectOutcome, CollectRequest, collect, is_read_only
+from watchkeeper.collector.aws import Clients, Telemetry, assumed_session, make_session
 from watchkeeper.store import connect, verify_snapshots
 
 
@@ -621,3 +622,18 @@ def test_overlapping_collections_restore_gc_only_when_the_last_ends():
     assert gc.get_threshold()[0] > before[0]
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def test_assumed_sessions_share_the_callers_service_models(proxy: FaultProxy):
+    base = Clients(make_session(None), AwsOptions(endpoint_url=proxy.url), Telemetry())
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    sessions = [
+        assumed_session(base, a, "wk-reader", None, "aws", "us-east-1")[0] for a in accounts
+    ]
+    loader = base.session._session.get_component("data_loader")
+    assert all(s._session.get_component("data_loader") is loader for s in sessions)
+    assert len(loader.search_paths) == len(set(loader.search_paths))
+    # Shared models, separate identities: each session acts in its own account.
+    for account, session in zip(accounts, sessions, strict=True):
+        sts = session.client("sts", region_name="us-east-1", endpoint_url=proxy.url)
+        assert sts.get_caller_identity()["Account"] == account

@@ -65,6 +65,8 @@ def _canonical(value: Any) -> Any:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Column types whose Python values are already canonical (str, int, bool or None).
 _PLAIN_TYPES = frozenset({"VARCHAR", "JSON", "INTEGER", "BIGINT", "BOOLEAN"})
+# Rows fetched, and lines hashed, per step: a large table is never held twice in memory.
+_BATCH = 2000
 
 
 def _line(columns: list[str], values: tuple[Any, ...]) -> str:
@@ -78,18 +80,23 @@ def _table_lines(
     """The sorted canonical lines of one table's rows in the snapshot."""
     names = sorted(columns)  # selected in key order, so each row zips into a sorted dict
     select = ", ".join(f'"{c}"' for c in names)
-    rows: list[Any] = con.execute(
+    cursor = con.execute(
         f"SELECT {select} FROM history.{table} WHERE snapshot_id = ?", [snapshot_id]
-    ).fetchall()
+    )
     convert = [i for i, c in enumerate(names) if columns[c] not in _PLAIN_TYPES]
-    if convert:
-        rows = [list(r) for r in rows]
-        for r in rows:
-            for i in convert:
-                r[i] = _canonical(r[i])
     encode = _ENCODER.encode
+    lines: list[str] = []
+    while batch := cursor.fetchmany(_BATCH):
+        rows: list[Any] = batch
+        if convert:
+            rows = [list(r) for r in batch]
+            for r in rows:
+                for i in convert:
+                    r[i] = _canonical(r[i])
+        lines += [encode(dict(zip(names, r, strict=True))) for r in rows]
     # Sorted serialised lines: independent of insertion and scan order.
-    return sorted([encode(dict(zip(names, r, strict=True))) for r in rows])
+    lines.sort()
+    return lines
 
 
 def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
@@ -116,7 +123,6 @@ def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
         columns = {c: t for c, t in types[table].items() if c != "snapshot_id" and hashed(table, c)}
         lines = _table_lines(con, table, columns, snapshot_id)
         h.update(f"\n{table} {len(lines)}\n".encode())
-        if lines:
-            h.update("\n".join(lines).encode())
-            h.update(b"\n")
+        for start in range(0, len(lines), _BATCH):
+            h.update("".join(line + "\n" for line in lines[start : start + _BATCH]).encode())
     return h.hexdigest()
