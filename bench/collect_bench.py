@@ -1,12 +1,14 @@
 """Collector benchmark: API calls vs. the page lower bound, wall time vs. a bare boto3 loop.
 
-    python -m bench.collect_bench [--scale 1.0] [--runs 3] [--concurrency 8]
+    python -m bench.collect_bench [--scale 1.0] [--runs 3] [--warmup 1] [--concurrency 8]
 
 Seeds a moto server with an estate (default 2 accounts × 6 regions × 200 log groups,
 400 metric filters, 400 alarms, 50 topics, 150 subscriptions), then alternately runs
 `watchkeeper collect` and a bare boto3 loop that issues the same minimal calls at the same
 concurrency, each in its own process (so both pay interpreter start-up), and reports the
-median wall time, the calls made and the peak RSS of each.
+median wall time, the calls made and the peak RSS of each. The first rounds (--warmup) are
+not timed: the emulator is slower to answer each kind of request the first time, which would
+otherwise count against whichever side runs first.
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
@@ -230,7 +233,7 @@ def main() -> None:
         region_flags = [x for r in REGIONS for x in ("--region", r)]
         tool: list[tuple[float, int, int]] = []
         bare: list[tuple[float, int, int]] = []
-        for i in range(args.runs):
+        for i in range(-args.warmup, args.runs):
             db = Path(tmp) / f"run{i}.duckdb"
             wall, rss, _ = timed(
                 [
@@ -260,15 +263,17 @@ def main() -> None:
                     env=env,
                 ).stdout
             )[-1]["api_calls"]
-            tool.append((wall, rss, calls))
             payload = json.dumps([server.url, args.concurrency, ACCOUNTS, REGIONS, ROLE])
-            wall, rss, out = timed([sys.executable, "-c", BARE_LOOP, payload], env)
-            bare.append((wall, rss, json.loads(out)["calls"]))
+            bare_wall, bare_rss, out = timed([sys.executable, "-c", BARE_LOOP, payload], env)
+            label = "warm-up" if i < 0 else f"run {i + 1}"
             print(
-                f"run {i + 1}: watchkeeper {tool[-1][0]:.2f}s {tool[-1][2]} calls; "
-                f"bare loop {bare[-1][0]:.2f}s {bare[-1][2]} calls",
+                f"{label}: watchkeeper {wall:.2f}s {calls} calls; "
+                f"bare loop {bare_wall:.2f}s {json.loads(out)['calls']} calls",
                 flush=True,
             )
+            if i >= 0:
+                tool.append((wall, rss, calls))
+                bare.append((bare_wall, bare_rss, json.loads(out)["calls"]))
     bound = lower_bound(sizes)
     result: dict[str, Any] = {
         "sizes": sizes,
@@ -276,6 +281,7 @@ def main() -> None:
         "regions": len(REGIONS),
         "concurrency": args.concurrency,
         "runs": args.runs,
+        "warmup_rounds": args.warmup,
         "lower_bound_calls": bound,
         "watchkeeper": {
             "median_wall_s": round(statistics.median(w for w, _, _ in tool), 3),
