@@ -190,10 +190,10 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
 
     snapshot_id = begin_snapshot(request.db, targets, regions, caller.arn)
     collection = Collection(caller_arn=caller.arn, accounts=targets, regions=regions)
+    sink = _Sink(collection)
     skipped: dict[str, list[str]] = {}
     reporter.begin(len(targets) * len(regions) if regions else 0)
 
-    sink = _Sink(collection)
     with ThreadPoolExecutor(max_workers=max(1, request.aws.concurrency)) as pool:
         setups = list(
             pool.map(

@@ -22,19 +22,9 @@ from watchkeeper import __version__
 from watchkeeper.store.bulk import encode_rows, insert_encoded
 from watchkeeper.store.db import RESOURCE_TABLES, SCHEMA_VERSION, column_types, connect
 from watchkeeper.store.integrity import snapshot_digest
-from watchkeeper.store.model import Collection, EncodedRows, SnapshotInfo, VerifyResult
+from watchkeeper.store.model import Collection, SnapshotInfo, VerifyResult
 
 DEFAULT_LOCK_TIMEOUT = 120.0
-
-
-def _insert(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: list[str],
-    snapshot_id: int,
-    chunks: list[EncodedRows],
-) -> None:
-    insert_encoded(con, f"history.{table}", columns, chunks, {"snapshot_id": snapshot_id})
 
 
 def begin_snapshot(
@@ -79,13 +69,16 @@ def complete_snapshot(
         con.execute("BEGIN TRANSACTION")
         try:
             columns = {t: list(c) for t, c in column_types(con).items()}
+            own = {"snapshot_id": snapshot_id}  # the same in every row: not in the encoded text
             for table in RESOURCE_TABLES:
                 chunks = [*collection.encoded.get(table, [])]
                 if collection.tables.get(table):
                     chunks.append(encode_rows(collection.tables[table]))
-                _insert(con, table, columns[table], snapshot_id, chunks)
+                insert_encoded(con, f"history.{table}", columns[table], chunks, own)
             errors = encode_rows([dataclasses.asdict(e) for e in collection.errors])
-            _insert(con, "collection_error", columns["collection_error"], snapshot_id, [errors])
+            insert_encoded(
+                con, "history.collection_error", columns["collection_error"], [errors], own
+            )
             previous = con.execute(
                 "SELECT snapshot_id, sha256 FROM snapshot WHERE status = 'complete' "
                 "ORDER BY finished_at DESC, snapshot_id DESC LIMIT 1"
