@@ -1,6 +1,7 @@
 """Collector benchmark: API calls vs. the page lower bound, wall time vs. a bare boto3 loop.
 
-    python -m bench.collect_bench [--scale 1.0] [--runs 3] [--warmup 1] [--concurrency 8]
+    python -m bench.collect_bench [--scale 1.0] [--accounts 2] [--regions 6] [--runs 3]
+                                  [--warmup 1] [--concurrency 8]
 
 Seeds a moto server with an estate (default 2 accounts × 6 regions × 200 log groups,
 400 metric filters, 400 alarms, 50 topics, 150 subscriptions), then alternately runs
@@ -30,8 +31,26 @@ import boto3
 
 from watchkeeper.emulator import MotoServer
 
-ACCOUNTS = ["111111111111", "222222222222"]
-REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "sa-east-1"]
+REGIONS = [
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-2",
+    "sa-east-1",
+    "us-east-2",
+    "us-west-1",
+    "eu-west-2",
+    "eu-north-1",
+    "ap-northeast-1",
+    "ca-central-1",
+]
+
+
+def account_ids(count: int) -> list[str]:
+    return [str(i + 1) * 12 if i < 9 else f"{i + 1:012d}" for i in range(count)]
+
+
 ROLE = "watchkeeper-bench"
 
 # Page sizes of the emulator's listings (moto: log groups 50, SNS 100, filters and alarms
@@ -54,7 +73,7 @@ def session_for(endpoint: str, account: str) -> boto3.Session:
     )
 
 
-def seed(endpoint: str, sizes: dict[str, int]) -> None:
+def seed(endpoint: str, sizes: dict[str, int], accounts: list[str], regions: list[str]) -> None:
     def region_job(account: str, region: str) -> None:
         s = session_for(endpoint, account)
         logs = s.client("logs", region_name=region, endpoint_url=endpoint)
@@ -90,7 +109,7 @@ def seed(endpoint: str, sizes: dict[str, int]) -> None:
                 ComparisonOperator="GreaterThanOrEqualToThreshold",
                 AlarmActions=[topics[a % sizes["alarm_topics"]]],
             )
-        if region == REGIONS[0]:
+        if region == regions[0]:
             s3 = s.client("s3", region_name=region, endpoint_url=endpoint)
             s3.create_bucket(Bucket=f"bench-trail-{account}")
             ct = s.client("cloudtrail", region_name=region, endpoint_url=endpoint)
@@ -100,10 +119,10 @@ def seed(endpoint: str, sizes: dict[str, int]) -> None:
             ct.start_logging(Name="org-trail")
 
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda ar: region_job(*ar), [(a, r) for a in ACCOUNTS for r in REGIONS]))
+        list(pool.map(lambda ar: region_job(*ar), [(a, r) for a in accounts for r in regions]))
 
 
-def lower_bound(sizes: dict[str, int]) -> int:
+def lower_bound(sizes: dict[str, int], accounts: int, regions: int) -> int:
     per_region = (
         1  # DescribeTrails
         + math.ceil(sizes["log_groups"] / PAGE["log_groups"])
@@ -119,8 +138,8 @@ def lower_bound(sizes: dict[str, int]) -> int:
         + 1  # DescribeHub
     )
     per_account = 2 + 1 + 1  # trail status + selectors (its one trail), alias, organization
-    caller = 1 + len(ACCOUNTS)  # GetCallerIdentity + AssumeRole per account
-    return len(ACCOUNTS) * (len(REGIONS) * per_region + per_account) + caller
+    caller = 1 + accounts  # GetCallerIdentity + AssumeRole per account
+    return accounts * (regions * per_region + per_account) + caller
 
 
 BARE_LOOP = r"""
@@ -198,7 +217,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--scale", type=float, default=1.0, help="resources per region")
+    ap.add_argument("--accounts", type=int, default=2)
+    ap.add_argument("--regions", type=int, default=6, choices=range(1, len(REGIONS) + 1))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--concurrency", type=int, default=8)
@@ -221,16 +242,17 @@ def main() -> None:
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
     )
     os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+    accounts, regions = account_ids(args.accounts), REGIONS[: args.regions]
     with MotoServer() as server, tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        seed(server.url, sizes)
+        seed(server.url, sizes, accounts, regions)
         print(
-            f"seeded {len(ACCOUNTS)} accounts × {len(REGIONS)} regions × {sizes} "
+            f"seeded {len(accounts)} accounts × {len(regions)} regions × {sizes} "
             f"in {time.perf_counter() - t0:.0f}s",
             flush=True,
         )
-        accounts_flags = [x for a in ACCOUNTS for x in ("--account", a)]
-        region_flags = [x for r in REGIONS for x in ("--region", r)]
+        accounts_flags = [x for a in accounts for x in ("--account", a)]
+        region_flags = [x for r in regions for x in ("--region", r)]
         tool: list[tuple[float, int, int]] = []
         bare: list[tuple[float, int, int]] = []
         for i in range(-args.warmup, args.runs):
@@ -263,7 +285,7 @@ def main() -> None:
                     env=env,
                 ).stdout
             )[-1]["api_calls"]
-            payload = json.dumps([server.url, args.concurrency, ACCOUNTS, REGIONS, ROLE])
+            payload = json.dumps([server.url, args.concurrency, accounts, regions, ROLE])
             bare_wall, bare_rss, out = timed([sys.executable, "-c", BARE_LOOP, payload], env)
             label = "warm-up" if i < 0 else f"run {i + 1}"
             print(
@@ -274,11 +296,11 @@ def main() -> None:
             if i >= 0:
                 tool.append((wall, rss, calls))
                 bare.append((bare_wall, bare_rss, json.loads(out)["calls"]))
-    bound = lower_bound(sizes)
+    bound = lower_bound(sizes, len(accounts), len(regions))
     result: dict[str, Any] = {
         "sizes": sizes,
-        "accounts": len(ACCOUNTS),
-        "regions": len(REGIONS),
+        "accounts": len(accounts),
+        "regions": len(regions),
         "concurrency": args.concurrency,
         "runs": args.runs,
         "warmup_rounds": args.warmup,
