@@ -134,8 +134,8 @@ def assumed_session(
         loader = clients.session._session.get_component("data_loader")
         core = botocore.session.Session()
         # Every account's clients share the caller's loader, so each service model is parsed
-        # once per run rather than once per account: about a third of the collector's CPU
-        # with two accounts, and some 15 MB per account.
+        # once per run rather than once per account: some 0.15 s of CPU and 20 MB per account
+        # (bench/collect_bench.py with 20 accounts: 6.3 s → 3.2 s, 698 → 287 MiB).
         core.register_component("data_loader", loader)
         session = boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
