@@ -60,3 +60,23 @@ def test_user_error_from_a_lazily_loaded_module_is_one_line(tmp_path: Path) -> N
     lines = [line for line in output.splitlines() if line and not line.startswith("{")]
     assert len(lines) == 1 and lines[0].startswith("error: cannot open database"), output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("command", "notes"),
+    [
+        ("collect", ["[env WATCHKEEPER_DB; default ./watchkeeper.duckdb]", "[env AWS_PROFILE]"]),
+        ("run", ["asff, ocsf", "[default: if recipients set]", "[./watchkeeper-runs]"]),
+        ("email", ["[587 starttls, 465 tls, 25 none]"]),
+    ],
+)
+def test_help_shows_the_bracketed_notes(command: str, notes: list[str]) -> None:
+    # Read as Rich markup, "[env …]" would be taken for a style tag and vanish.
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    for note in notes:
+        assert note in result.stdout, note

@@ -19,8 +19,12 @@ from rich.table import Table
 from watchkeeper import __version__
 from watchkeeper.cli_analyst import register as register_analyst
 from watchkeeper.cli_common import (
+    HELP_MARKUP,
+    AttestationsOption,
+    BenchmarkOption,
     ConfigOption,
     DbOption,
+    ProfileOption,
     err,
     note_external_id_flag,
     out,
@@ -31,7 +35,7 @@ from watchkeeper.cli_common import (
 from watchkeeper.cli_notify import register as register_notify
 from watchkeeper.cli_pattern import pattern_app
 from watchkeeper.cli_report import register as register_report
-from watchkeeper.config import load_file, pick, resolve_db
+from watchkeeper.config import load_file, resolve_db
 from watchkeeper.queries import DEFAULT_BENCHMARK
 
 if TYPE_CHECKING:
@@ -46,6 +50,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
 )
 app.add_typer(pattern_app, name="pattern")
 
@@ -232,9 +237,7 @@ def verify(db: DbOption = None, config: ConfigOption = None) -> None:
 def check(
     db: DbOption = None,
     config: ConfigOption = None,
-    benchmark: Annotated[
-        str | None, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
-    ] = None,
+    benchmark: BenchmarkOption = None,
     control: Annotated[
         list[str] | None,
         typer.Option("--control", "-c", help="Control id, topic or Security Hub id (repeatable)"),
@@ -245,12 +248,8 @@ def check(
     snapshot: Annotated[
         int | None, typer.Option(help="Judge this snapshot (default: latest per account)")
     ] = None,
-    profile: Annotated[
-        str, typer.Option(help="full (the whole chain) or literal (the benchmark's audit)")
-    ] = "full",
-    attestations: Annotated[
-        Path | None, typer.Option(help="YAML of attested controls (SIEM monitoring, v2.0.0+)")
-    ] = None,
+    profile: ProfileOption = None,
+    attestations: AttestationsOption = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="table, json, csv, junit or markdown")
     ] = "table",
@@ -263,23 +262,23 @@ def check(
     from watchkeeper.queries.check import CheckRequest
     from watchkeeper.queries.check import check as run_check
     from watchkeeper.reports import formats
+    from watchkeeper.settings import check_settings
 
     if fmt not in ("table", *formats.FORMATS):
         raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
     if fail_on not in ("fail", "error", "never"):
         raise typer.BadParameter(f"unknown value {fail_on!r}", param_hint="--fail-on")
     cfg = load_file(config)
+    settings = check_settings(benchmark, profile, attestations, cfg)
     run = run_check(
         CheckRequest(
             db=resolve_db(db, cfg),
-            benchmark=pick(
-                benchmark, "WATCHKEEPER_BENCHMARK", cfg.get("check", "benchmark"), DEFAULT_BENCHMARK
-            ),
+            benchmark=settings.benchmark,
             controls=tuple(control or ()),
             accounts=tuple(account or ()),
             snapshot_id=snapshot,
-            profile=profile,
-            attestations=pick(attestations, None, cfg.get("check", "attestations")),
+            profile=settings.profile,
+            attestations=settings.attestations,
         )
     )
     if output is not None:
@@ -299,7 +298,9 @@ def check(
         raise typer.Exit(1)
 
 
-controls_app = typer.Typer(help="The controls catalog.", no_args_is_help=False)
+controls_app = typer.Typer(
+    help="The controls catalog.", no_args_is_help=False, rich_markup_mode=HELP_MARKUP
+)
 app.add_typer(controls_app, name="controls")
 
 

@@ -6,7 +6,7 @@ import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.errors import UserError
+from watchkeeper.queries import DEFAULT_BENCHMARK
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ R = TypeVar("R")
 
 out = Console()
 err = Console(stderr=True)
+
+# Help texts are read as Markdown: as Rich markup (typer's default), every
+# "[env WATCHKEEPER_DB]"-style note in them is taken for a style tag and dropped from --help.
+HELP_MARKUP: Literal["markdown"] = "markdown"
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
 
@@ -50,6 +55,29 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="DuckDB file [env WATCHKEEPER_DB; default ./watchkeeper.duckdb]"),
+]
+BenchmarkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--benchmark",
+        "-b",
+        help="e.g. cis-v3.0.0; else WATCHKEEPER_BENCHMARK, check.benchmark in the config, "
+        f"{DEFAULT_BENCHMARK}",
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        help="full (the whole chain) or literal (the benchmark's audit); else check.profile "
+        "in the config, full"
+    ),
+]
+AttestationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="YAML of attested controls (SIEM monitoring, v2.0.0+); else check.attestations "
+        "in the config"
+    ),
 ]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="watchkeeper.toml [env WATCHKEEPER_CONFIG]")

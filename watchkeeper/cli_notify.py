@@ -27,6 +27,7 @@ from watchkeeper.cli_common import (
 )
 from watchkeeper.config import load_file, resolve_db
 from watchkeeper.queries import DEFAULT_BENCHMARK
+from watchkeeper.reports import REPORT_FORMATS
 
 if TYPE_CHECKING:
     from watchkeeper.queries.results import CheckRun
@@ -174,24 +175,7 @@ def email(
     from watchkeeper.settings import EmailFlags, email_output, email_settings
 
     cfg = load_file(config)
-    settings = email_settings(
-        EmailFlags(
-            transport=transport,
-            to=tuple(to or ()),
-            cc=tuple(cc or ()),
-            sender=sender,
-            attach=tuple(attach or ()),
-            only_on_change=only_on_change,
-            smtp_host=smtp_host,
-            smtp_port=smtp_port,
-            smtp_security=smtp_security,
-            smtp_username=smtp_username,
-            smtp_password_file=smtp_password_file,
-            ses_region=ses_region,
-            ses_endpoint_url=ses_endpoint_url,
-        ),
-        cfg,
-    )
+    settings = email_settings(EmailFlags.from_options(locals()), cfg)
     outcome = email_latest(
         EmailJob(
             db=resolve_db(db, cfg),
@@ -253,7 +237,11 @@ def run(
     ] = None,
     fmt: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="html, pdf, json, csv, junit, markdown (repeatable)"),
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"{', '.join(REPORT_FORMATS)} (repeatable) [html, pdf, json, csv]",
+        ),
     ] = None,
     send: Annotated[
         bool | None,
@@ -304,21 +292,7 @@ def run(
         cfg,
     )
     settings = run_settings(output, tuple(fmt or ()), send, cfg)
-    flags = EmailFlags(
-        transport=transport,
-        to=tuple(to or ()),
-        cc=tuple(cc or ()),
-        sender=sender,
-        attach=tuple(attach or ()),
-        only_on_change=only_on_change,
-        smtp_host=smtp_host,
-        smtp_port=smtp_port,
-        smtp_security=smtp_security,
-        smtp_username=smtp_username,
-        smtp_password_file=smtp_password_file,
-        ses_region=ses_region,
-        ses_endpoint_url=ses_endpoint_url,
-    )
+    flags = EmailFlags.from_options(locals())
     # Resolved before collecting, so a config mistake fails in a second, not after an hour.
     # settings.email already folds in --email/--no-email; --email also forces an attempt.
     mail = None

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from watchkeeper.cli_common import HELP_MARKUP
+
 if TYPE_CHECKING:
     from watchkeeper.patterns import Pattern
 
@@ -22,6 +24,7 @@ pattern_app = typer.Typer(
     help="Test, explain and compare CloudWatch Logs filter patterns (offline).",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=HELP_MARKUP,
 )
 
 

@@ -13,9 +13,15 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli_common import ConfigOption, DbOption, user_errors
-from watchkeeper.config import load_file, pick, resolve_db
-from watchkeeper.queries import DEFAULT_BENCHMARK
+from watchkeeper.cli_common import (
+    AttestationsOption,
+    BenchmarkOption,
+    ConfigOption,
+    DbOption,
+    ProfileOption,
+    user_errors,
+)
+from watchkeeper.config import load_file, resolve_db
 from watchkeeper.reports import REPORT_FORMATS
 
 __all__ = ["register", "report"]
@@ -24,9 +30,7 @@ __all__ = ["register", "report"]
 def report(
     db: DbOption = None,
     config: ConfigOption = None,
-    benchmark: Annotated[
-        str | None, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
-    ] = None,
+    benchmark: BenchmarkOption = None,
     snapshot: Annotated[
         int | None, typer.Option("--snapshot", help="Report on this snapshot (default: latest)")
     ] = None,
@@ -45,12 +49,8 @@ def report(
         ),
     ] = True,
     paper: Annotated[str, typer.Option("--paper", help="PDF paper size: a4 or letter")] = "a4",
-    profile: Annotated[
-        str, typer.Option(help="full (the whole chain) or literal (the benchmark's audit)")
-    ] = "full",
-    attestations: Annotated[
-        Path | None, typer.Option(help="YAML of attested controls (SIEM monitoring, v2.0.0+)")
-    ] = None,
+    profile: ProfileOption = None,
+    attestations: AttestationsOption = None,
     timeline: Annotated[
         bool, typer.Option(help="Add each control's verdict over all snapshots, with a chart")
     ] = False,
@@ -61,25 +61,22 @@ def report(
 ) -> None:
     """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
     from watchkeeper.reports.render import ReportRequest, write_reports
+    from watchkeeper.settings import check_settings
 
     cfg = load_file(config)
+    settings = check_settings(benchmark, profile, attestations, cfg)
     result = write_reports(
         ReportRequest(
             db=resolve_db(db, cfg),
-            benchmark=pick(
-                benchmark,
-                "WATCHKEEPER_BENCHMARK",
-                cfg.get("check", "benchmark"),
-                DEFAULT_BENCHMARK,
-            ),
+            benchmark=settings.benchmark,
             snapshot_id=snapshot,
             formats=(fmt,),
             output_dir=output,
             title=title,
             redact=redact,
             paper=paper,
-            profile=profile,
-            attestations=pick(attestations, None, cfg.get("check", "attestations")),
+            profile=settings.profile,
+            attestations=settings.attestations,
             timeline=timeline,
             since=since.date() if since else None,
         )

@@ -11,15 +11,19 @@ from a file named by ``--smtp-password-file`` / WATCHKEEPER_SMTP_PASSWORD_FILE /
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from watchkeeper.collector import AwsOptions, CollectRequest
 from watchkeeper.config import ConfigError, FileConfig, pick, resolve_db
 from watchkeeper.queries import DEFAULT_BENCHMARK
 from watchkeeper.reports import REPORT_FORMATS
+
+if TYPE_CHECKING:
+    from watchkeeper.collector import CollectRequest
 
 TRANSPORTS = ("smtp", "ses")
 SECURITY = ("starttls", "tls", "none")
@@ -94,6 +98,15 @@ class EmailFlags:
     smtp_password_file: Path | None = None
     ses_region: str | None = None
     ses_endpoint_url: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> EmailFlags:
+        """From a command's arguments, named like the fields (`email` and `run` share
+        these options); repeatable options arrive as lists or None."""
+        given = {f.name: options[f.name] for f in dataclasses.fields(cls)}
+        for name in ("to", "cc", "attach"):
+            given[name] = tuple(given[name] or ())
+        return cls(**given)
 
 
 def _list(value: Any) -> tuple[str, ...]:
@@ -282,6 +295,9 @@ class CollectFlags:
 
 
 def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
+    # Here, not at the top: `check` and `report` read their settings without the AWS SDK.
+    from watchkeeper.collector import AwsOptions, CollectRequest
+
     """Flags > env > watchkeeper.toml for a collection (`collect` and the `run` job)."""
     c = "collect"
     organization = pick(flags.organization, None, cfg.get(c, "organization"), False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,21 @@ def test_literal_profile_and_attestations_reach_the_report(
     html = next(tmp_path.glob("*.html")).read_text()
     assert "literal profile" in html and "Jane Doe (CISO)" in html
     assert "only the steps the benchmark&#39;s own audit names" in html
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_check_settings_come_from_the_config_file(
+    scenario: Scenario, scenario_db: Path, tmp_path: Path, command: str
+):
+    config = tmp_path / "watchkeeper.toml"
+    config.write_text(
+        f'[check]\nprofile = "literal"\nattestations = "{scenario.attestations}"\n'
+        'benchmark = "cis-v3.0.0"\n'
+    )
+    tail = ["-f", "json"] if command == "check" else ["-f", "json", "-o", str(tmp_path)]
+    result = runner.invoke(app, [command, "--db", str(scenario_db), "--config", str(config), *tail])
+    assert result.exit_code in (0, 1), result.output
+    text = result.stdout if command == "check" else next(tmp_path.glob("*.json")).read_text()
+    run = json.loads(text)
+    assert (run["benchmark"], run["profile"]) == ("cis-v3.0.0", "literal")
+    assert "Jane Doe (CISO)" in text  # the attested control's verdict names its attester

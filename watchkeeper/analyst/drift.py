@@ -25,7 +25,7 @@ from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import evaluate, rows, select_controls
 from watchkeeper.store import RESOURCE_TABLES, StoreError, list_snapshots
-from watchkeeper.store.db import table_columns
+from watchkeeper.store.db import column_types
 
 
 class DriftError(UserError):
@@ -324,8 +324,9 @@ def diff(
     shared = sorted(acc_a & acc_b)
     skip = RAW_COLUMNS | (frozenset() if include_volatile else VOLATILE_COLUMNS)
     changes: list[ResourceChange] = []
+    types = column_types(con)
     for table in RESOURCE_TABLES:
-        columns = [c for c in table_columns(con, table) if c not in skip]
+        columns = [c for c in types[table] if c not in skip]
         scope = sorted(acc_a | acc_b) if table == "aws_account" else shared
         sql = (
             f"SELECT * FROM history.{table} WHERE snapshot_id = ? AND list_contains(?, account_id)"

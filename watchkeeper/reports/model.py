@@ -21,6 +21,7 @@ from watchkeeper.analyst.drift import TimelineData
 from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.check import control_sql, sql_text
+from watchkeeper.queries.check import rows as _rows
 from watchkeeper.queries.results import (
     STATUS_ORDER,
     STATUSES,
@@ -377,12 +378,6 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def _q(*args: str) -> str:
     return " ".join(shlex.quote(a) if not a.startswith("--") else a for a in args)
 
@@ -452,69 +447,56 @@ class _RawIndex:
         self.redactor = redactor
         self.objects: dict[tuple[str, ...], RawObject] = {}
         ids = [int(i) for i in snapshot_ids]
-        q = "WHERE list_contains(?, snapshot_id)"
-        self.trails = {
-            (r["snapshot_id"], r["arn"]): r
-            for r in _rows(
+
+        def load(table: str, columns: str, order: str = "") -> list[dict[str, Any]]:
+            return _rows(
                 con,
-                "SELECT snapshot_id, account_id, region, arn, name, raw, raw_status, "
-                f"raw_event_selectors FROM history.aws_cloudtrail_trail {q} "
+                f"SELECT snapshot_id, account_id, region, {columns}, raw FROM history.{table} "
+                f"WHERE list_contains(?, snapshot_id) {order}",
+                [ids],
+            )
+
+        def keyed(found: list[dict[str, Any]], *key: str) -> dict[tuple[Any, ...], Any]:
+            return {(r["snapshot_id"], *(r[k] for k in key)): r for r in found}
+
+        def grouped(found: list[dict[str, Any]], key: str) -> dict[tuple[int, str], Any]:
+            groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+            for r in found:
+                groups.setdefault((r["snapshot_id"], r[key]), []).append(r)
+            return groups
+
+        # Later rows win: the home-region copy listed by the owner.
+        self.trails = keyed(
+            load(
+                "aws_cloudtrail_trail",
+                "arn, name, raw_status, raw_event_selectors",
                 "ORDER BY is_shadow DESC, (account_id = owner_account_id)",
-                [ids],
-            )
-        }  # later rows win: the home-region copy listed by the owner
-        self.log_groups = {
-            (r["snapshot_id"], r["account_id"], r["region"], r["name"]): r
-            for r in _rows(
-                con,
-                f"SELECT snapshot_id, account_id, region, name, arn, raw "
-                f"FROM history.aws_cloudwatch_log_group {q}",
-                [ids],
-            )
-        }
-        self.filters = {
-            (r["snapshot_id"], r["account_id"], r["region"], r["log_group_name"], r["name"]): r
-            for r in _rows(
-                con,
-                "SELECT snapshot_id, account_id, region, log_group_name, name, raw "
-                f"FROM history.aws_cloudwatch_log_metric_filter {q}",
-                [ids],
-            )
-        }
-        self.alarms = {
-            (r["snapshot_id"], r["arn"]): r
-            for r in _rows(
-                con,
-                f"SELECT snapshot_id, account_id, region, name, arn, raw "
-                f"FROM history.aws_cloudwatch_alarm {q}",
-                [ids],
-            )
-        }
-        self.topics = {
-            (r["snapshot_id"], r["topic_arn"]): r
-            for r in _rows(
-                con,
-                f"SELECT snapshot_id, account_id, region, name, topic_arn, raw "
-                f"FROM history.aws_sns_topic {q}",
-                [ids],
-            )
-        }
-        self.subscriptions: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for r in _rows(
-            con,
-            "SELECT snapshot_id, account_id, region, topic_arn, subscription_arn, raw "
-            f"FROM history.aws_sns_topic_subscription {q} ORDER BY subscription_arn",
-            [ids],
-        ):
-            self.subscriptions.setdefault((r["snapshot_id"], r["topic_arn"]), []).append(r)
-        self.hubs: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for r in _rows(
-            con,
-            "SELECT snapshot_id, account_id, region, subscribed, hub_arn, raw "
-            f"FROM history.aws_securityhub_hub {q} ORDER BY region",
-            [ids],
-        ):
-            self.hubs.setdefault((r["snapshot_id"], r["account_id"]), []).append(r)
+            ),
+            "arn",
+        )
+        self.log_groups = keyed(
+            load("aws_cloudwatch_log_group", "name, arn"), "account_id", "region", "name"
+        )
+        self.filters = keyed(
+            load("aws_cloudwatch_log_metric_filter", "log_group_name, name"),
+            "account_id",
+            "region",
+            "log_group_name",
+            "name",
+        )
+        self.alarms = keyed(load("aws_cloudwatch_alarm", "name, arn"), "arn")
+        self.topics = keyed(load("aws_sns_topic", "name, topic_arn"), "topic_arn")
+        self.subscriptions = grouped(
+            load(
+                "aws_sns_topic_subscription",
+                "topic_arn, subscription_arn",
+                "ORDER BY subscription_arn",
+            ),
+            "topic_arn",
+        )
+        self.hubs = grouped(
+            load("aws_securityhub_hub", "subscribed, hub_arn", "ORDER BY region"), "account_id"
+        )
 
     def _add(
         self, key: tuple[str, ...], kind: str, title: str, row: dict[str, Any], value: Any
