@@ -18,6 +18,15 @@ from watchkeeper.store import (
 )
 from watchkeeper.store.integrity import snapshot_digest
 
+ACCOUNT_ROW = {
+    "account_id": "111122223333",
+    "region": "us-east-1",
+    "partition": "aws",
+    "arn": "arn:aws:::111122223333",
+    "access_method": "caller",
+    "collection_status": "ok",
+}
+
 
 def _write_schema1_file(path: Path) -> None:
     """What watchkeeper with schema 1 left behind: no collector_host column, snapshots
@@ -28,19 +37,7 @@ def _write_schema1_file(path: Path) -> None:
             accounts=["111122223333"],
             regions=["us-east-1"],
         )
-        col.add(
-            "aws_account",
-            [
-                {
-                    "account_id": "111122223333",
-                    "region": "us-east-1",
-                    "partition": "aws",
-                    "arn": "arn:aws:::111122223333",
-                    "access_method": "caller",
-                    "collection_status": "ok",
-                }
-            ],
-        )
+        col.add("aws_account", [ACCOUNT_ROW])
         col.add(
             "aws_cloudwatch_alarm",
             [
@@ -89,19 +86,7 @@ def test_schema1_file_is_migrated_with_backup_and_verifies(tmp_path: Path, read_
     assert backup.read_bytes() == before
     # New snapshots after the migration carry the host and chain onto the old ones.
     col = Collection(caller_arn=None, accounts=["111122223333"], regions=["us-east-1"])
-    col.add(
-        "aws_account",
-        [
-            {
-                "account_id": "111122223333",
-                "region": "us-east-1",
-                "partition": "aws",
-                "arn": "arn:aws:::111122223333",
-                "access_method": "caller",
-                "collection_status": "ok",
-            }
-        ],
-    )
+    col.add("aws_account", [ACCOUNT_ROW])
     info = complete_snapshot(path, begin_snapshot(path, col.accounts, col.regions, None), col)
     con = connect(path, read_only=True)
     try:
