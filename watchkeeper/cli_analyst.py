@@ -21,7 +21,8 @@ from watchkeeper.config import load_file, resolve_db
 from watchkeeper.queries import DEFAULT_BENCHMARK
 
 if TYPE_CHECKING:
-    from watchkeeper.analyst import drift
+    from watchkeeper.analyst.diff import SnapshotDiff
+    from watchkeeper.analyst.timeline import TimelineData
 
 # Each command imports what it runs (see cli.py).
 
@@ -46,13 +47,13 @@ def _emit(text: str, output: Path | None) -> None:
 def _date(value: str | None, flag: str) -> datetime | None:
     if value is None:
         return None
-    from watchkeeper.analyst import drift
+    from watchkeeper.analyst.timeline import as_datetime
 
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise fail(f"{flag} {value!r}: expected a date (2026-07-01) or ISO timestamp") from None
-    return drift.as_datetime(parsed if ("T" in value or " " in value) else parsed.date())
+    return as_datetime(parsed if ("T" in value or " " in value) else parsed.date())
 
 
 def query_cmd(
@@ -111,7 +112,7 @@ def tables_cmd(
         sys.stdout.write(catalog_tables.summary())
 
 
-def _diff_text(d: drift.SnapshotDiff) -> str:
+def _diff_text(d: SnapshotDiff) -> str:
     lines: list[str] = []
 
     def w(text: str) -> None:
@@ -153,14 +154,14 @@ def diff_cmd(
     output: OutputOption = None,
 ) -> None:
     """Resources added/removed/changed between two snapshots, and verdicts that changed."""
-    from watchkeeper.analyst import drift
+    from watchkeeper.analyst.diff import diff
     from watchkeeper.api import connect as api_connect
 
     if fmt not in ("table", "json"):
         raise fail(f"unknown format {fmt!r}; choose table or json")
     con = api_connect(_db(db, config), read_only=True)
     try:
-        d = drift.diff(con, from_, to, benchmark, include_volatile=all_fields)
+        d = diff(con, from_, to, benchmark, include_volatile=all_fields)
     finally:
         con.close()
     if fmt == "json":
@@ -169,7 +170,7 @@ def diff_cmd(
         _emit(_diff_text(d), output)
 
 
-def _timeline_text(data: drift.TimelineData) -> str:
+def _timeline_text(data: TimelineData) -> str:
     letters = {"pass": "P", "fail": "F", "error": "E", "manual": "M"}
     ids = [s for s, _ in data.snapshots]
     lines = [
@@ -216,8 +217,9 @@ def timeline_cmd(
     output: OutputOption = None,
 ) -> None:
     """Verdict per account per snapshot over time, with the gaps between snapshots."""
-    from watchkeeper.analyst import drift
+    from watchkeeper.analyst.timeline import timeline_section
     from watchkeeper.api import connect as api_connect
+    from watchkeeper.svg import timeline_svg
 
     if fmt not in ("table", "json", "svg"):
         raise fail(f"unknown format {fmt!r}; choose table, json or svg")
@@ -225,7 +227,7 @@ def timeline_cmd(
         raise fail("--max-gap-hours must be positive")
     con = api_connect(_db(db, config), read_only=True)
     try:
-        data = drift.timeline_section(
+        data = timeline_section(
             con,
             benchmark,
             tuple(control or ()),
@@ -239,7 +241,7 @@ def timeline_cmd(
     if fmt == "json":
         _emit(json.dumps(data.to_json(), indent=2) + "\n", output)
     elif fmt == "svg":
-        _emit(drift.timeline_svg(data) + "\n", output)
+        _emit(timeline_svg(data) + "\n", output)
     else:
         _emit(_timeline_text(data), output)
 

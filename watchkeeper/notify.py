@@ -23,10 +23,11 @@ import jinja2
 
 from watchkeeper import __version__
 from watchkeeper.errors import UserError
+from watchkeeper.queries.catalog import control_sort_key
 from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef
 from watchkeeper.reports.model import redact_run
 from watchkeeper.settings import EmailSettings, SesSettings, SmtpSettings
-from watchkeeper.store import StoreError, connect, get_snapshot
+from watchkeeper.store import StoreError, connect, get_snapshot, rows
 
 # SES v1 SendRawEmail refuses messages over 10 MB (after base64 encoding).
 SES_MAX_BYTES = 10 * 1024 * 1024
@@ -113,21 +114,25 @@ def _read_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CheckRun:
     )
     results = [
         Result(
-            benchmark=r[0],
-            control_id=r[1],
-            topic=r[2],
-            title=r[3],
-            account_id=r[4],
-            region=r[5],
-            resource=r[6],
-            status=r[7],
-            reason=r[8],
-            evidence=json.loads(r[9]) if isinstance(r[9], str) else (r[9] or {}),
+            benchmark=r["benchmark"],
+            control_id=r["control_id"],
+            topic=r["topic"],
+            title=r["title"],
+            account_id=r["account_id"],
+            region=r["region"],
+            resource=r["resource"],
+            status=r["status"],
+            reason=r["reason"],
+            evidence=(
+                json.loads(r["evidence"])
+                if isinstance(r["evidence"], str)
+                else (r["evidence"] or {})
+            ),
         )
         # rowid keeps the order check stored them in (catalog order, then account).
-        for r in con.execute(
-            f"SELECT {cols} FROM control_result WHERE run_id = ? ORDER BY rowid", [run_id]
-        ).fetchall()
+        for r in rows(
+            con, f"SELECT {cols} FROM control_result WHERE run_id = ? ORDER BY rowid", [run_id]
+        )
     ]
     checked = checked_at if checked_at.tzinfo else checked_at.replace(tzinfo=UTC)
     return CheckRun(benchmark, profile, checked, snapshot, snapshot_ids, results, run_id)
@@ -186,7 +191,7 @@ def diff_runs(before: CheckRun | None, after: CheckRun) -> RunDiff:
         return RunDiff(None, [])
     old, new = _verdicts(before.results), _verdicts(after.results)
     changes = []
-    for key in sorted(old.keys() | new.keys(), key=_sort_key):
+    for key in sorted(old.keys() | new.keys(), key=lambda ca: (control_sort_key(ca[0]), ca[1])):
         o, n = old.get(key), new.get(key)
         if o is not None and n is not None and o[0] == n[0]:
             continue
@@ -195,11 +200,6 @@ def diff_runs(before: CheckRun | None, after: CheckRun) -> RunDiff:
             Change(key[0], title, key[1], o[0] if o else None, n[0] if n else None, reason)
         )
     return RunDiff(before.run_id, changes)
-
-
-def _sort_key(key: tuple[str, str]) -> tuple[tuple[int, ...], str]:
-    parts = tuple(int(p) if p.isdigit() else 0 for p in key[0].split("."))
-    return parts, key[1]
 
 
 def previous_run(db: Path, run: CheckRun) -> CheckRun | None:
@@ -250,7 +250,7 @@ def _context(
     order = {"fail": 0, "error": 1}
     failing = sorted(
         (r for r in run.results if r.status in order),
-        key=lambda r: (order[r.status], _sort_key((r.control_id, r.account_id))),
+        key=lambda r: (order[r.status], control_sort_key(r.control_id), r.account_id),
     )
     per_account: dict[str, dict[str, int]] = {}
     for r in run.results:

@@ -13,18 +13,12 @@ import pytest
 from click.testing import Result
 
 from tests.analyst.conftest import NO_STOP, History
-from watchkeeper.analyst.drift import (
-    DriftError,
-    Gap,
-    TimelineData,
-    VerdictSource,
-    diff,
-    find_gaps,
-    timeline_section,
-    timeline_svg,
-)
+from watchkeeper.analyst.diff import DriftError, diff
+from watchkeeper.analyst.history import VerdictSource
+from watchkeeper.analyst.timeline import Gap, TimelineData, find_gaps, timeline_section
 from watchkeeper.api import connect
 from watchkeeper.store import connect as store_connect
+from watchkeeper.svg import timeline_svg
 
 Cli = Callable[..., Result]
 

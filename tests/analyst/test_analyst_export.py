@@ -15,9 +15,9 @@ import pytest
 from click.testing import Result
 
 from tests.analyst.conftest import History
-from watchkeeper.analyst.drift import VerdictSource
 from watchkeeper.analyst.evidence import HISTORY_TABLES, RESULT_TABLES, open_evidence
 from watchkeeper.analyst.export import ExportError, ddl, export, read_manifest
+from watchkeeper.analyst.history import VerdictSource
 from watchkeeper.api import connect
 from watchkeeper.emulator import MotoServer
 from watchkeeper.store import connect as store_connect

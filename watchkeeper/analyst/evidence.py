@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from watchkeeper.api import register
+from watchkeeper.analyst.functions import register
 from watchkeeper.queries.catalog import Catalog, load_catalog
 from watchkeeper.queries.check import prepare
 from watchkeeper.store import RESOURCE_TABLES, StoreError

@@ -15,7 +15,6 @@ from typing import Any
 
 from watchkeeper.analyst.evidence import HISTORY_TABLES, open_evidence
 from watchkeeper.collector.shard import ShardError
-from watchkeeper.queries.check import rows
 from watchkeeper.store import (
     RESOURCE_TABLES,
     Collection,
@@ -25,6 +24,7 @@ from watchkeeper.store import (
     complete_snapshot,
     get_snapshot,
     list_snapshots,
+    rows,
 )
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "ControlVersion",
     "Kind",
     "Topic",
+    "control_sort_key",
     "load_catalog",
 ]
 
@@ -123,7 +124,7 @@ class Control:
     @property
     def sort_key(self) -> tuple[int, ...]:
         """Numeric ordering, so 4.10 sorts after 4.9."""
-        return _id_key(self.control_id)
+        return control_sort_key(self.control_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +204,13 @@ def _flatten(topic: Topic, version: ControlVersion) -> Control:
     )
 
 
-def _id_key(control_id: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in control_id.split("."))
+def control_sort_key(control_id: str) -> tuple[int, ...]:
+    """The one ordering of control ids: numeric by part, so 4.10 sorts after 4.9.
+
+    A part that is not a number sorts as 0 rather than failing: stored or attested results
+    are sorted with it too, and a sort should not be where a foreign id is rejected.
+    """
+    return tuple(int(part) if part.isdigit() else 0 for part in control_id.split("."))
 
 
 # --- loading -------------------------------------------------------------------------------

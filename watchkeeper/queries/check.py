@@ -24,6 +24,10 @@ from watchkeeper.queries.verdicts import (
     security_hub_result,
 )
 from watchkeeper.store import RESOURCE_TABLES, StoreError, connect
+
+# `as rows` re-exports it explicitly: reports/model imports it from here (compat, until the
+# lead's merge migrates that module).
+from watchkeeper.store import rows as rows
 from watchkeeper.store.bulk import insert_rows
 
 PROFILES = ("full", "literal")
@@ -56,14 +60,6 @@ def sql_text(name: str) -> str:
 
 def control_sql(control: Control) -> str:
     return sql_text(CONTROL_SQL[control.kind])
-
-
-def rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
-) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def shadow_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from watchkeeper.analyst.drift import timeline_section, timeline_svg
+from watchkeeper.analyst.timeline import timeline_section
 from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import CheckRequest, check
@@ -29,6 +29,7 @@ from watchkeeper.reports.model import (
 )
 from watchkeeper.reports.pdf import PAPERS, PdfError, render_pdf
 from watchkeeper.store import connect
+from watchkeeper.svg import timeline_svg
 
 __all__ = [
     "EXTENSIONS",

@@ -7,6 +7,7 @@ from watchkeeper.store.db import (
     StoreError,
     StoreLockedError,
     connect,
+    rows,
 )
 from watchkeeper.store.model import (
     Collection,
@@ -41,5 +42,6 @@ __all__ = [
     "encode_rows",
     "get_snapshot",
     "list_snapshots",
+    "rows",
     "verify_snapshots",
 ]

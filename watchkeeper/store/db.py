@@ -1,4 +1,5 @@
-"""Opening the DuckDB file: schema, version checks, and one-line errors for bad files."""
+"""Opening the DuckDB file: schema, version checks, and one-line errors for bad files;
+plus the small read helpers every layer above uses (rows as dicts, column types)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import shutil
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -39,6 +41,15 @@ class StoreLockedError(StoreError):
 
 def _sql(name: str) -> str:
     return resources.files("watchkeeper.store").joinpath(name).read_text(encoding="utf-8")
+
+
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """The result of ``sql`` as one dict per row, keyed by column name."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def column_types(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
