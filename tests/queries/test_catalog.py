@@ -21,6 +21,7 @@ from watchkeeper.queries.catalog import (
     Catalog,
     CatalogError,
     Control,
+    control_sort_key,
     load_catalog,
 )
 
@@ -274,6 +275,13 @@ def test_controls_sorted_numerically(catalog: Catalog, bench: str) -> None:
     n = len(ids)
     assert ids == [f"{SECTION[bench]}.{i}" for i in range(1, n + 1)]
     assert ids.index(f"{SECTION[bench]}.10") == ids.index(f"{SECTION[bench]}.9") + 1
+
+
+def test_control_sort_key_is_numeric_and_shared(catalog: Catalog) -> None:
+    ids = ["4.10", "10.1", "4.9", "4.1", "x.2"]
+    assert sorted(ids, key=control_sort_key) == ["x.2", "4.1", "4.9", "4.10", "10.1"]
+    for control in catalog.controls():
+        assert control.sort_key == control_sort_key(control.control_id)
 
 
 def test_absent_topics_have_no_control(catalog: Catalog) -> None:

@@ -2,8 +2,8 @@
 
 Both become the same shape in a private in-memory DuckDB: `history.<table>` and
 `snapshot` as views over the source, plus the store's plain-name views. The control SQL,
-drift and import all run on that shape, and nothing they create (reference tables, chain
-views, coverage) can touch the source.
+diff, timeline and import all run on that shape, and nothing they create (reference
+tables, chain views, coverage) can touch the source.
 """
 
 from __future__ import annotations
