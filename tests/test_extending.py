@@ -95,8 +95,10 @@ def _filler(table: str, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def test_every_resource_table_has_a_view_of_the_latest_snapshot(tmp_path: Path):
     db = tmp_path / "wk.duckdb"
     con = connect(db)
-    rows = {t: _filler(t, con) for t in RESOURCE_TABLES}
-    con.close()
+    try:
+        rows = {t: _filler(t, con) for t in RESOURCE_TABLES}
+    finally:
+        con.close()
     for _ in range(2):
         col = Collection(caller_arn=None, accounts=[ACCOUNT], regions=[REGION])
         for table, row in rows.items():
@@ -269,17 +271,6 @@ def test_export_ddl_covers_every_resource_table(dialect: str):
         )
 
 
-def _empty_tables(db: Path) -> list[str]:
-    con = connect(db, read_only=True)
-    try:
-        counts = {
-            t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in RESOURCE_TABLES
-        }
-    finally:
-        con.close()
-    return sorted(t for t, n in counts.items() if n == 0)
-
-
 def test_scenario_builders_fill_every_resource_table(estate: Estate, proxy: FaultProxy, db: Path):
     acct = estate.account()
     acct.chain()
@@ -287,8 +278,16 @@ def test_scenario_builders_fill_every_resource_table(estate: Estate, proxy: Faul
     aws = AwsOptions(endpoint_url=proxy.url, concurrency=4)
     outcome = collect(CollectRequest(db=db, regions=(REGION,), aws=aws))
     assert outcome.errors == []
-    assert _empty_tables(db) == [], (
-        "a collection of the scenario estate left these tables empty: give "
+    con = connect(db, read_only=True)
+    try:
+        count = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in RESOURCE_TABLES
+        }
+    finally:
+        con.close()
+    empty = sorted(t for t, n in count.items() if n == 0)
+    assert empty == [], (
+        f"a collection of the scenario estate left {empty} empty: give "
         "tests/awsfake/scenarios.py a builder for the resource, call it here, and make "
         "_collect_unit in watchkeeper/collector/run.py put the table's rows"
     )
