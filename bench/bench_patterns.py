@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.reference.cis_patterns import CIS_PATTERNS
 from watchkeeper.patterns import cover as cover_mod
 from watchkeeper.patterns import covers, parse, render
 from watchkeeper.patterns import match as match_mod
@@ -30,7 +31,6 @@ from watchkeeper.patterns.ast import (
     Str,
     Test,
 )
-from watchkeeper.patterns.cis import CIS_PATTERNS
 from watchkeeper.patterns.cloudtrail import EVENT_SOURCES, build_record
 
 

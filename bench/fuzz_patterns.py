@@ -13,8 +13,8 @@ import json
 import random
 import time
 
+from tests.reference.cis_patterns import CIS_PATTERNS
 from watchkeeper.patterns import FilterPatternError, matches, parse
-from watchkeeper.patterns.cis import CIS_PATTERNS
 
 ALPHABET = "{}()[]$.=!<>&|\" *%?-,_:\\'0123456789abcdefxyzAEINSTeventNameSource\t"
 RECORD = {

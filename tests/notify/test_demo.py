@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from watchkeeper.demo import MANAGEMENT, PROD, SANDBOX
 from watchkeeper.notify import load_run
 from watchkeeper.queries.results import CheckRun, Result
+from watchkeeper.store import RESOURCE_TABLES, connect
 
 runner = CliRunner()
 
@@ -111,3 +112,18 @@ def test_reports_show_the_breaks(demo_dir: Path) -> None:
     assert not missing
     # Subscriber addresses are masked in reports that travel.
     assert "iam-approvers@example.com" not in html
+
+
+def test_demo_fills_every_resource_table(demo_dir: Path) -> None:
+    con = connect(demo_dir / "watchkeeper-demo.duckdb", read_only=True)
+    try:
+        counts = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in RESOURCE_TABLES
+        }
+    finally:
+        con.close()
+    empty = sorted(t for t, n in counts.items() if n == 0)
+    assert empty == [], (
+        f"the demo leaves {empty} empty: seed the resource in seed() in watchkeeper/demo.py "
+        "(docs/extending.md, adding an AWS table)"
+    )

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.reference.cis_patterns import CIS_PATTERNS
 from watchkeeper.patterns import Coverage, covers, equivalent, matches, parse, render
-from watchkeeper.patterns.cis import CIS_PATTERNS
 
 ALWAYS_PRESENT = [
     "eventVersion",

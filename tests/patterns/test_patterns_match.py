@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.reference.cis_patterns import CIS_PATTERNS
 from watchkeeper.patterns import FilterPatternError, matches, parse
-from watchkeeper.patterns.cis import CIS_PATTERNS
 
 # --- AWS documentation: JSON log events ------------------------------------------------------
 

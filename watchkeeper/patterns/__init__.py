@@ -4,7 +4,10 @@ r"""The CloudWatch Logs filter-pattern language: parse, match, cover.
 >>> matches('{ $.eventName = "StopLogging" }', {"eventName": "StopLogging"})
 True
 
-Where AWS's documentation is silent we decided as follows (see the tests):
+AWS documents the language in the CloudWatch Logs user guide, "Filter pattern syntax for
+metric filters, subscription filters, filter log events, and Live Tail":
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+Where that documentation is silent we decided as follows (see the tests):
 
 - ``=``/``!=`` need a non-null scalar: a missing field, null, object or array makes both
   false. ``= *`` is "any non-null scalar". ``*`` is a wildcard only at the start and/or

@@ -76,7 +76,8 @@ def is_number(v: Json) -> bool:
 
 
 def compare_value(op: str, value: Str | Num | Regex, v: Json) -> bool:
-    """One comparison on one resolved JSON value (see reference/filter-patterns.md)."""
+    """One comparison on one resolved JSON value, with AWS's semantics and, where AWS's
+    documentation is silent, the decisions the package docstring lists."""
     if isinstance(value, Num) and op in ("<", ">", "<=", ">="):
         if not is_number(v):
             return False

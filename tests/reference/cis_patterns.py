@@ -1,6 +1,11 @@
-"""The CIS AWS Foundations monitoring patterns, as published (reference/cis-monitoring.md).
+"""The CIS AWS Foundations monitoring filter patterns as the benchmark publishes them.
 
-Kept here as data so tests, benchmarks and the controls catalog share one spelling.
+An independent copy, written out from public copies of the benchmark (v1.2.0 to v6.0.0,
+"Monitoring" section), not from watchkeeper/queries/catalog.yaml: the pattern tests and
+benchmarks use it as their reference, and tests/test_extending.py checks that the catalog
+holds exactly these patterns, so a slip in either shows up. Keys are topic keys, with a
+suffix for a version's variant (``_v1_2``, ``_v1_3_erratum``, ``_v3_audit``, ``_v5``) or
+an accepted alternative (``_sso``).
 """
 
 from __future__ import annotations
