@@ -17,7 +17,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
 from tests.reference.cis_patterns import CIS_PATTERNS
 from watchkeeper.analyst import catalog_tables
-from watchkeeper.analyst.drift import KEYS
+from watchkeeper.analyst.diff import KEYS
 from watchkeeper.analyst.export import ddl
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.collector.permissions import CALLER_ACTIONS, READ_ACTIONS, UNGATED
