@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from watchkeeper.cli_pattern import pattern_app
+from watchkeeper.cli.pattern import pattern_app
 from watchkeeper.patterns import matches
 from watchkeeper.patterns.cis import CIS_PATTERNS
 from watchkeeper.patterns.tool import read_messages, run_test
