@@ -165,3 +165,12 @@ def test_config_with_both_names_is_refused(tmp_path: Path) -> None:
     cfg = _config(tmp_path, '[check]\nstrictness = "literal"\nprofile = "full"\n')
     with pytest.raises(ConfigError, match="old name of strictness"):
         check_settings(None, None, None, cfg)
+
+
+def test_config_with_both_names_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    config = tmp_path / "both.toml"
+    config.write_text('[check]\nstrictness = "literal"\nprofile = "full"\n')
+    res = runner.invoke(app, ["check", "--config", str(config), "--db", str(tmp_path / "x.duckdb")])
+    assert res.exit_code == ExitCode.USAGE
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "profile is the old name of strictness" in lines[0], lines

@@ -39,9 +39,14 @@ class FileConfig:
         return sec.get(key)
 
     def renamed_keys_used(self, section: str) -> list[tuple[str, str]]:
-        """(old, new) for each key of ``section`` this file still spells the old way."""
+        """(old, new) for each key of ``section`` this file still spells the old way (only;
+        both spellings are an error, raised by :meth:`get`)."""
         sec = self._section(section)
-        return [(old, new) for (s, new), old in RENAMED_KEYS.items() if s == section and old in sec]
+        return [
+            (old, new)
+            for (s, new), old in RENAMED_KEYS.items()
+            if s == section and old in sec and new not in sec
+        ]
 
     def _section(self, section: str) -> dict[str, Any]:
         sec = self.data.get(section, {})

@@ -40,8 +40,7 @@ def _strictness_levels() -> tuple[str, ...]:
 
 def check_strictness(value: str | None) -> str | None:
     """Callback of --strictness: an unknown level is a one-line usage error."""
-    levels = _strictness_levels() if value is not None else ()
-    if value is not None and value not in levels:
+    if value is not None and value not in (levels := _strictness_levels()):
         raise fail(f"unknown strictness {value!r}; choose {' or '.join(levels)}")
     return value
 
