@@ -13,6 +13,10 @@ from watchkeeper.errors import UserError
 
 DEFAULT_DB = "watchkeeper.duckdb"
 
+# Keys renamed in watchkeeper.toml: (section, new name) → old name. The old name is still
+# read, so existing files keep working; the CLI notes that it is deprecated.
+RENAMED_KEYS: dict[tuple[str, str], str] = {("check", "strictness"): "profile"}
+
 
 class ConfigError(UserError):
     """An unreadable or malformed configuration file (printed as one line)."""
@@ -24,10 +28,31 @@ class FileConfig:
     data: dict[str, Any] = field(default_factory=dict)
 
     def get(self, section: str, key: str) -> Any:
+        sec = self._section(section)
+        old = RENAMED_KEYS.get((section, key))
+        if old is not None and old in sec:
+            if key in sec:
+                raise ConfigError(
+                    f"{self.path}: [{section}] {old} is the old name of {key}; keep only {key}"
+                )
+            return sec[old]
+        return sec.get(key)
+
+    def renamed_keys_used(self, section: str) -> list[tuple[str, str]]:
+        """(old, new) for each key of ``section`` this file still spells the old way (only;
+        both spellings are an error, raised by :meth:`get`)."""
+        sec = self._section(section)
+        return [
+            (old, new)
+            for (s, new), old in RENAMED_KEYS.items()
+            if s == section and old in sec and new not in sec
+        ]
+
+    def _section(self, section: str) -> dict[str, Any]:
         sec = self.data.get(section, {})
         if not isinstance(sec, dict):
             raise ConfigError(f"{self.path}: [{section}] must be a table")
-        return sec.get(key)
+        return sec
 
 
 def load_file(explicit: str | Path | None = None) -> FileConfig:

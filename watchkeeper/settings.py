@@ -327,8 +327,10 @@ class CheckSettings:
 
 
 def check_settings(
-    benchmark: str | None, profile: str | None, attestations: Path | None, cfg: FileConfig
+    benchmark: str | None, strictness: str | None, attestations: Path | None, cfg: FileConfig
 ) -> CheckSettings:
+    """Flags > env > [check] for `check`, `report` and `run`. The strictness is stored as the
+    run's ``profile`` (the data keeps that name); [check] profile is its old key."""
     att = pick(attestations, None, cfg.get("check", "attestations"))
     return CheckSettings(
         benchmark=str(
@@ -336,7 +338,7 @@ def check_settings(
                 benchmark, "WATCHKEEPER_BENCHMARK", cfg.get("check", "benchmark"), DEFAULT_BENCHMARK
             )
         ),
-        profile=str(pick(profile, None, cfg.get("check", "profile"), "full")),
+        profile=str(pick(strictness, None, cfg.get("check", "strictness"), "full")),
         attestations=Path(att) if att else None,
     )
 

@@ -101,7 +101,7 @@ def cli() -> Callable[..., Result]:
     from typer.testing import CliRunner
 
     from watchkeeper.cli import app
-    from watchkeeper.cli_analyst import register
+    from watchkeeper.cli.analyst import register
 
     register(app)  # no-op once the lead wires it into watchkeeper.cli
     runner = CliRunner()

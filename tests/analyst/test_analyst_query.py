@@ -196,7 +196,7 @@ def test_connect_returns_duckdb_with_pandas(history_db: History):
 def test_cli_query_output_is_refused_for_the_shell(
     history_db: History, cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
-    import watchkeeper.cli_analyst as cli_analyst
+    import watchkeeper.cli.analyst as cli_analyst
 
     monkeypatch.setattr(cli_analyst, "stdin_is_terminal", lambda: True)
     out = tmp_path / "never.txt"

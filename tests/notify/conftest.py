@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from watchkeeper.cli import app as _app
-from watchkeeper.cli_notify import register
+from watchkeeper.cli.notify import register
 from watchkeeper.emulator import free_port
 
 USER, PASSWORD = "reporter", "s3cr3t-Pa55word!"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.reference.cis_patterns import CIS_PATTERNS
-from watchkeeper.cli_pattern import pattern_app
+from watchkeeper.cli.pattern import pattern_app
 from watchkeeper.patterns import matches
 from watchkeeper.patterns.tool import read_messages, run_test
 from watchkeeper.patterns.tool import test_metric_filter_command as tmf_command

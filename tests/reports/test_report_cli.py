@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.reports.conftest import Scenario
 from watchkeeper.cli import app
-from watchkeeper.cli_report import register
+from watchkeeper.cli.report import register
 
 if not any(c.name == "report" for c in app.registered_commands):
     register(app)

@@ -25,6 +25,7 @@ import yaml
 
 from watchkeeper.errors import UserError
 from watchkeeper.queries import DEFAULT_BENCHMARK
+from watchkeeper.queries.results import control_sort_key
 
 __all__ = [
     "ASSESSMENTS",
@@ -202,15 +203,6 @@ def _flatten(topic: Topic, version: ControlVersion) -> Control:
         audit=topic.audit,
         remediation=topic.remediation,
     )
-
-
-def control_sort_key(control_id: str) -> tuple[int, ...]:
-    """The one ordering of control ids: numeric by part, so 4.10 sorts after 4.9.
-
-    A part that is not a number sorts as 0 rather than failing: stored or attested results
-    are sorted with it too, and a sort should not be where a foreign id is rejected.
-    """
-    return tuple(int(part) if part.isdigit() else 0 for part in control_id.split("."))
 
 
 # --- loading -------------------------------------------------------------------------------

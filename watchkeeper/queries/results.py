@@ -14,6 +14,15 @@ STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "manual")
 STATUS_ORDER: dict[str, int] = {"fail": 0, "error": 1, "manual": 2, "pass": 3}
 
 
+def control_sort_key(control_id: str) -> tuple[int, ...]:
+    """The one ordering of control ids: numeric by part, so 4.10 sorts after 4.9.
+
+    A part that is not a number sorts as 0 rather than failing: stored or attested results
+    are sorted with it too, and a sort should not be where a foreign id is rejected.
+    """
+    return tuple(int(part) if part.isdigit() else 0 for part in control_id.split("."))
+
+
 @dataclass(frozen=True)
 class Result:
     benchmark: str

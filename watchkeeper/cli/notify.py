@@ -1,7 +1,7 @@
-"""The `demo`, `email` and `run` commands; each parses flags and calls one library function.
+"""`email` and `run`: deliver the latest stored run, or do the whole scheduled job.
 
-Exit codes: 0 clean; 1 findings (fail/error verdicts, collection errors); 2 usage or setup
-error; 3 the report was written but the e-mail could not be delivered.
+Exit codes (ExitCode): 0 clean; 1 findings (fail/error verdicts, collection errors); 2 usage
+or setup error; 3 the report was written but the e-mail could not be delivered.
 """
 
 from __future__ import annotations
@@ -11,52 +11,41 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from watchkeeper.cli_common import (
-    STATUS_STYLE,
+from watchkeeper.cli.errors import ExitCode, user_errors
+from watchkeeper.cli.notes import check_strictness, note_external_id_flag, note_renamed_keys
+from watchkeeper.cli.options import (
+    AWS_PROFILE_HELP,
+    BENCHMARK_HELP,
+    ORGANIZATION_HELP,
+    STRICTNESS_HELP,
+    AccountsOption,
+    AttestationsOption,
+    BenchmarkOption,
+    CheckProfileAliasOption,
     ConfigOption,
     DbOption,
-    err,
-    id_key,
-    note_external_id_flag,
-    out,
-    print_results,
-    progress,
-    user_errors,
+    EndpointUrlOption,
+    ExternalIdOption,
+    ProfileAliasOption,
+    QuietOption,
+    RegionsOption,
+    RoleNameOption,
+    StrictnessOption,
 )
+from watchkeeper.cli.output import err, out, print_collection_errors, print_results, progress
+from watchkeeper.cli.registry import add_commands
 from watchkeeper.config import load_file, resolve_db
-from watchkeeper.queries import DEFAULT_BENCHMARK
 from watchkeeper.reports import REPORT_FORMATS
 
 if TYPE_CHECKING:
-    from watchkeeper.queries.results import CheckRun
+    from watchkeeper.pipeline import EmailOutcome, RunOutcome
 
-# Each command imports what it runs (see cli.py).
+# Each command imports what it runs (see cli/__init__.py).
 
+MAX_ERROR_LINES = 20
 
-def _print_matrix(run: CheckRun, names: dict[str, str]) -> None:
-    """Controls × accounts, then why each failing cell fails: fits a terminal."""
-    accounts = sorted({r.account_id for r in run.results}, key=lambda a: (names.get(a, "~"), a))
-    cells = {(r.control_id, r.account_id): r for r in run.results}
-    controls = sorted(
-        {(r.control_id, r.topic) for r in run.results},
-        key=lambda c: id_key(c[0]),
-    )
-    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
-    table.add_column("control")
-    for a in accounts:
-        table.add_column(f"{names.get(a, '')}\n{a}", justify="center", no_wrap=True)
-    for cid, topic in controls:
-        row = [f"{cid} {topic}"]
-        for a in accounts:
-            r = cells.get((cid, a))
-            row.append(f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]" if r else "-")
-        table.add_row(*row)
-    out.print(table)
-    print_results(run, only_failing=True)
-
-
+# The e-mail options `email` and `run` share.
 ToOption = Annotated[
     list[str] | None,
     typer.Option("--to", help="Recipient (repeatable) [env WATCHKEEPER_EMAIL_TO, comma-separated]"),
@@ -113,33 +102,7 @@ SesEndpointOption = Annotated[
 ]
 
 
-def demo(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where the reports and database go")
-    ] = Path("watchkeeper-demo"),
-    benchmark: Annotated[
-        str, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
-    ] = DEFAULT_BENCHMARK,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the results")] = False,
-) -> None:
-    """Run the whole pipeline against a seeded, embedded AWS emulator: no AWS account, no
-    network. Prints the verdicts and the paths of the HTML and PDF reports."""
-    from watchkeeper.demo import run_demo
-    from watchkeeper.progress import reporter_for
-
-    if not quiet:
-        err.print("starting the AWS emulator and seeding a small organisation …")
-    reporter = reporter_for(quiet, err)
-    with progress(reporter):
-        outcome = run_demo(output, benchmark=benchmark, reporter=reporter)
-    _print_matrix(outcome.run, {v: k for k, v in outcome.accounts.items()})
-    for fmt, path in sorted(outcome.files.items()):
-        out.print(f"{fmt.upper()} report: {path}", highlight=False, soft_wrap=True)
-    out.print(
-        f"database: {outcome.db} (try `watchkeeper check --db {outcome.db}`)", highlight=False
-    )
-
-
+@user_errors
 def email(
     db: DbOption = None,
     config: ConfigOption = None,
@@ -157,16 +120,25 @@ def email(
     ses_region: SesRegionOption = None,
     ses_endpoint_url: SesEndpointOption = None,
     benchmark: Annotated[
-        str | None, typer.Option("--benchmark", "-b", help="Latest run of this benchmark")
+        str | None,
+        typer.Option("--benchmark", "-b", help=f"{BENCHMARK_HELP}; the latest run of it"),
     ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Latest run of this profile (full, literal)")
+    strictness: Annotated[
+        str | None,
+        typer.Option(
+            "--strictness",
+            callback=check_strictness,
+            help=f"{STRICTNESS_HELP}; the latest run judged so",
+        ),
     ] = None,
+    profile: ProfileAliasOption = None,
     run_id: Annotated[int | None, typer.Option("--run-id", help="This stored run")] = None,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Reports go to a dated folder here [./watchkeeper-reports]"
+            "--output",
+            "-o",
+            help="Write here; the reports, in a dated folder [./watchkeeper-reports]",
         ),
     ] = None,
 ) -> None:
@@ -182,65 +154,55 @@ def email(
             settings=settings,
             output=email_output(output, cfg),
             benchmark=benchmark,
-            profile=profile,
+            profile=strictness or profile,
             run_id=run_id,
         )
     )
-    _report_email(outcome.sent, outcome.detail, outcome.error, outcome.files)
-    raise typer.Exit(outcome.exit_code)
+    _print_email(outcome)
+    raise typer.Exit(ExitCode(outcome.exit_code))
 
 
-def _report_email(sent: bool, detail: str, error: str | None, files: dict[str, Path]) -> None:
-    if error:
-        err.print(f"[red]error:[/red] {escape(error)}", highlight=False, soft_wrap=True)
-        kept = sorted({str(p.parent) for p in files.values()})
+def _print_email(outcome: EmailOutcome) -> None:
+    if outcome.error:
+        err.print(f"[red]error:[/red] {escape(outcome.error)}", highlight=False, soft_wrap=True)
+        kept = sorted({str(p.parent) for p in outcome.files.values()})
         if kept:
             err.print(f"the report is kept in {', '.join(kept)}", highlight=False, soft_wrap=True)
     else:
         # stdout: with --quiet under cron, stderr (mailed by cron) carries only errors.
-        out.print(detail, highlight=False, markup=False, soft_wrap=True)
+        out.print(outcome.detail, highlight=False, markup=False, soft_wrap=True)
 
 
+@user_errors
 def run(
     db: DbOption = None,
     config: ConfigOption = None,
-    account: Annotated[
-        list[str] | None, typer.Option("--account", "-a", help="Account id (repeatable)")
-    ] = None,
+    account: AccountsOption = None,
     organization: Annotated[
         bool | None,
-        typer.Option("--organization/--no-organization", help="Every account of the organization"),
+        typer.Option("--organization/--no-organization", help=ORGANIZATION_HELP),
     ] = None,
-    role_name: Annotated[str | None, typer.Option(help="Role to assume in other accounts")] = None,
-    external_id: Annotated[
-        str | None, typer.Option(help="External id for AssumeRole [env WATCHKEEPER_EXTERNAL_ID]")
-    ] = None,
-    region: Annotated[
-        list[str] | None, typer.Option("--region", "-r", help="Region (repeatable)")
-    ] = None,
-    aws_profile: Annotated[
-        str | None, typer.Option("--aws-profile", help="AWS profile [env AWS_PROFILE]")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="Send every AWS call here (an emulator)")
-    ] = None,
-    benchmark: Annotated[
-        str | None, typer.Option("--benchmark", "-b", help="e.g. cis-v5.0.0 [default]")
-    ] = None,
-    check_profile: Annotated[
-        str | None, typer.Option("--check-profile", help="full (default) or literal")
-    ] = None,
-    attestations: Annotated[Path | None, typer.Option(help="YAML of attested controls")] = None,
+    role_name: RoleNameOption = None,
+    external_id: ExternalIdOption = None,
+    region: RegionsOption = None,
+    aws_profile: Annotated[str | None, typer.Option("--aws-profile", help=AWS_PROFILE_HELP)] = None,
+    endpoint_url: EndpointUrlOption = None,
+    benchmark: BenchmarkOption = None,
+    strictness: StrictnessOption = None,
+    check_profile: CheckProfileAliasOption = None,
+    attestations: AttestationsOption = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="One dated folder per run here [./watchkeeper-runs]"),
+        typer.Option(
+            "--output", "-o", help="Write here; one dated folder per run [./watchkeeper-runs]"
+        ),
     ] = None,
     fmt: Annotated[
         list[str] | None,
         typer.Option(
             "--format",
             "-f",
-            help=f"{', '.join(REPORT_FORMATS)} (repeatable) [html, pdf, json, csv]",
+            help=f"Output format; {', '.join(REPORT_FORMATS)} (repeatable) [html, pdf, json, csv]",
         ),
     ] = None,
     send: Annotated[
@@ -260,7 +222,7 @@ def run(
     smtp_password_file: SmtpPasswordFileOption = None,
     ses_region: SesRegionOption = None,
     ses_endpoint_url: SesEndpointOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """collect → check → report → e-mail in one command, for cron, systemd timers and CI.
     Exit 0 all pass, 1 findings or collection errors, 2 usage/setup error, 3 not delivered."""
@@ -278,6 +240,7 @@ def run(
 
     note_external_id_flag(external_id)
     cfg = load_file(config)
+    note_renamed_keys(cfg, "check")
     request = collect_request(
         CollectFlags(
             db=db,
@@ -300,13 +263,18 @@ def run(
         mail = email_settings(flags, cfg)
     job = RunJob(
         collect=request,
-        check=check_settings(benchmark, check_profile, attestations, cfg),
+        check=check_settings(benchmark, strictness or check_profile, attestations, cfg),
         run=settings,
         email=mail,
     )
     reporter = reporter_for(quiet, err)
     with progress(reporter):
         outcome = run_job(job, reporter)
+    _print_run(outcome, quiet)
+    raise typer.Exit(ExitCode(outcome.exit_code))
+
+
+def _print_run(outcome: RunOutcome, quiet: bool) -> None:
     if not quiet:
         print_results(outcome.run, only_failing=True)
     counts = outcome.run.counts()
@@ -318,22 +286,10 @@ def run(
         highlight=False,
         soft_wrap=True,
     )
-    for e in outcome.collected.errors[:20]:
-        err.print(
-            f"collection error: {e.account_id or '-'} {e.region or '-'} "
-            f"{e.service}:{e.operation} {e.error_code}: {e.message[:200]}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+    print_collection_errors(outcome.collected.errors, MAX_ERROR_LINES)
     if outcome.email is not None:
-        em = outcome.email
-        _report_email(em.sent, em.detail, em.error, em.files)
-    raise typer.Exit(outcome.exit_code)
+        _print_email(outcome.email)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `demo`, `email` and `run` to the main app."""
-    app.command("demo")(user_errors(demo))
-    app.command("email")(user_errors(email))
-    app.command("run")(user_errors(run))
+    add_commands(app, {"email": email, "run": run})

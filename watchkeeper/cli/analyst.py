@@ -1,14 +1,13 @@
 """Analyst commands: query, tables, diff, timeline, export, import.
 
-Thin wrappers over watchkeeper.analyst; `register(app)` adds them to the main CLI. Errors
-a user can cause print one line on stderr and exit 2.
+Thin wrappers over watchkeeper.analyst. Errors a user can cause print one line on stderr
+and exit 2.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +15,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchkeeper.analyst import DEFAULT_MAX_GAP
-from watchkeeper.cli_common import ConfigOption, DbOption, fail, user_errors
+from watchkeeper.cli.errors import fail, user_errors
+from watchkeeper.cli.options import (
+    SINCE_HELP,
+    AccountFilterOption,
+    BenchmarkVersionOption,
+    ConfigOption,
+    ControlsOption,
+    DbOption,
+    EndpointUrlOption,
+)
+from watchkeeper.cli.registry import add_commands
 from watchkeeper.config import load_file, resolve_db
 from watchkeeper.queries import DEFAULT_BENCHMARK
 
@@ -24,10 +33,7 @@ if TYPE_CHECKING:
     from watchkeeper.analyst.diff import SnapshotDiff
     from watchkeeper.analyst.timeline import TimelineData
 
-# Each command imports what it runs (see cli.py).
-
-COMMANDS = ("query", "tables", "diff", "timeline", "export", "import")
-
+# Each command imports what it runs (see cli/__init__.py).
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write here")]
 
@@ -56,6 +62,7 @@ def _date(value: str | None, flag: str) -> datetime | None:
     return as_datetime(parsed if ("T" in value or " " in value) else parsed.date())
 
 
+@user_errors
 def query_cmd(
     sql: Annotated[
         str | None, typer.Argument(help="SQL to run ('-' reads stdin); none: interactive shell")
@@ -63,7 +70,7 @@ def query_cmd(
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv, json or markdown")
+        str, typer.Option("--format", "-f", help="Output format; table, csv, json or markdown")
     ] = "table",
     output: OutputOption = None,
 ) -> None:
@@ -95,6 +102,7 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+@user_errors
 def tables_cmd(
     name: Annotated[str | None, typer.Argument(help="A table or view; none: list them")] = None,
     markdown: Annotated[
@@ -139,13 +147,16 @@ def _diff_text(d: SnapshotDiff) -> str:
     return "".join(lines)
 
 
+@user_errors
 def diff_cmd(
     from_: Annotated[
         int | None, typer.Option("--from", help="Earlier snapshot [the one before --to]")
     ] = None,
     to: Annotated[int | None, typer.Option("--to", help="Later snapshot [latest]")] = None,
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    benchmark: BenchmarkVersionOption = DEFAULT_BENCHMARK,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format; table or json")
+    ] = "table",
     all_fields: Annotated[
         bool, typer.Option("--all-fields", help="Also fields that move on every run (state…)")
     ] = False,
@@ -198,20 +209,19 @@ def _timeline_text(data: TimelineData) -> str:
     return "\n".join(lines) + "\n"
 
 
+@user_errors
 def timeline_cmd(
-    control: Annotated[
-        list[str] | None, typer.Option("--control", "-c", help="Control (repeatable) [all]")
-    ] = None,
-    account: Annotated[
-        list[str] | None, typer.Option("--account", "-a", help="Account (repeatable) [all]")
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date (2026-07-01)")] = None,
+    control: ControlsOption = None,
+    account: AccountFilterOption = None,
+    since: Annotated[str | None, typer.Option(help=SINCE_HELP)] = None,
     until: Annotated[str | None, typer.Option(help="Up to this date, exclusive")] = None,
     max_gap_hours: Annotated[
         float, typer.Option(help="Longest stretch without a snapshot that is not a gap")
     ] = DEFAULT_MAX_GAP.total_seconds() / 3600,
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b")] = DEFAULT_BENCHMARK,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or svg")] = "table",
+    benchmark: BenchmarkVersionOption = DEFAULT_BENCHMARK,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format; table, json or svg")
+    ] = "table",
     db: DbOption = None,
     config: ConfigOption = None,
     output: OutputOption = None,
@@ -246,19 +256,21 @@ def timeline_cmd(
         _emit(_timeline_text(data), output)
 
 
+@user_errors
 def export_cmd(
-    output: Annotated[str, typer.Option("--output", "-o", help="Directory or s3://bucket/prefix")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet")] = "parquet",
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Write here; a directory or s3://bucket/prefix")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="Output format; parquet")] = "parquet",
     snapshot: Annotated[
-        list[int] | None, typer.Option("--snapshot", help="Snapshot id (repeatable) [all complete]")
+        list[int] | None,
+        typer.Option("--snapshot", help="Snapshot id; repeatable [all complete]"),
     ] = None,
     ddl_dialect: Annotated[
         str | None,
         typer.Option("--ddl", help="Also print CREATE TABLE statements: athena or trino"),
     ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="S3 endpoint (an emulator) [env AWS_ENDPOINT_URL]")
-    ] = None,
+    endpoint_url: EndpointUrlOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -279,6 +291,7 @@ def export_cmd(
         sys.stdout.write(ddl(ddl_dialect, output))
 
 
+@user_errors
 def import_cmd(
     sources: Annotated[
         list[Path], typer.Argument(help="Shard databases or Parquet export directories")
@@ -296,24 +309,18 @@ def import_cmd(
     )
 
 
-def registered(app: typer.Typer) -> set[str]:
-    return {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-
-
 def register(app: typer.Typer) -> None:
-    """Add the analyst commands to ``app`` (once)."""
-    if "query" in registered(app):
-        return
-    commands: dict[str, Callable[..., None]] = {
-        "query": query_cmd,
-        "tables": tables_cmd,
-        "diff": diff_cmd,
-        "timeline": timeline_cmd,
-        "export": export_cmd,
-        "import": import_cmd,
-    }
-    for name, fn in commands.items():
-        app.command(name)(user_errors(fn))
+    add_commands(
+        app,
+        {
+            "query": query_cmd,
+            "tables": tables_cmd,
+            "diff": diff_cmd,
+            "timeline": timeline_cmd,
+            "export": export_cmd,
+            "import": import_cmd,
+        },
+    )
 
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["register"]

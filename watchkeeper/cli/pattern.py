@@ -12,20 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from watchkeeper.cli_common import HELP_MARKUP
+from watchkeeper.cli.errors import ExitCode
+from watchkeeper.cli.registry import add_commands, group
 
 if TYPE_CHECKING:
     from watchkeeper.patterns import Pattern
 
-# Each command imports what it runs (see cli.py).
-
-pattern_app = typer.Typer(
-    name="pattern",
-    help="Test, explain and compare CloudWatch Logs filter patterns (offline).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=HELP_MARKUP,
-)
+# Each command imports what it runs (see cli/__init__.py).
 
 
 def _parse(text: str, label: str = "filter pattern") -> Pattern:
@@ -36,10 +29,9 @@ def _parse(text: str, label: str = "filter pattern") -> Pattern:
         return parse(text)
     except FilterPatternError as exc:
         typer.echo(f"error: bad {label} at column {exc.position}: {exc.message}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
-@pattern_app.command("test")
 def test_command(
     pattern: Annotated[str, typer.Argument(help="The filter pattern.")],
     file: Annotated[
@@ -58,14 +50,13 @@ def test_command(
                 messages = read_messages(fh)
     except OSError as exc:
         typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     result = run_test(parsed, messages)
     for number, message in result.matched:
         typer.echo(f"{number}: {message}")
     typer.echo(f"{len(result.matched)} of {result.total} events matched")
 
 
-@pattern_app.command("explain")
 def explain_command(pattern: Annotated[str, typer.Argument(help="The filter pattern.")]) -> None:
     """Show how PATTERN is parsed: normalised, with precedence made visible."""
     from watchkeeper.patterns import explain
@@ -73,7 +64,6 @@ def explain_command(pattern: Annotated[str, typer.Argument(help="The filter patt
     typer.echo(explain(_parse(pattern)))
 
 
-@pattern_app.command("covers")
 def covers_command(
     pattern: Annotated[str, typer.Argument(help="The filter pattern in use.")],
     required: Annotated[str, typer.Option("--required", help="The pattern it must cover.")],
@@ -84,7 +74,19 @@ def covers_command(
 
     cov = covers(_parse(pattern), _parse(required, "required pattern"))
     typer.echo(format_coverage(cov, pattern, required))
-    raise typer.Exit(0 if cov.covered else 1)
+    raise typer.Exit(ExitCode.OK if cov.covered else ExitCode.FINDINGS)
 
 
-__all__ = ["pattern_app"]
+pattern_app = group(
+    "Test, explain and compare CloudWatch Logs filter patterns (offline).", no_args_is_help=True
+)
+add_commands(
+    pattern_app, {"test": test_command, "explain": explain_command, "covers": covers_command}
+)
+
+
+def register(app: typer.Typer) -> None:
+    add_commands(app, {"pattern": pattern_app})
+
+
+__all__ = ["pattern_app", "register"]

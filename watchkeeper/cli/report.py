@@ -13,32 +13,39 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli_common import (
+from watchkeeper.cli.errors import user_errors
+from watchkeeper.cli.notes import note_renamed_keys
+from watchkeeper.cli.options import (
+    SINCE_HELP,
     AttestationsOption,
     BenchmarkOption,
     ConfigOption,
     DbOption,
-    ProfileOption,
-    user_errors,
+    ProfileAliasOption,
+    StrictnessOption,
 )
+from watchkeeper.cli.registry import add_commands
 from watchkeeper.config import load_file, resolve_db
 from watchkeeper.reports import REPORT_FORMATS
 
 __all__ = ["register", "report"]
 
 
+@user_errors
 def report(
     db: DbOption = None,
     config: ConfigOption = None,
     benchmark: BenchmarkOption = None,
     snapshot: Annotated[
-        int | None, typer.Option("--snapshot", help="Report on this snapshot (default: latest)")
+        int | None, typer.Option("--snapshot", help="Snapshot id; report on this one [latest]")
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help=f"Comma-separated: {', '.join(REPORT_FORMATS)}"),
+        typer.Option(
+            "--format", "-f", help=f"Output format; comma-separated: {', '.join(REPORT_FORMATS)}"
+        ),
     ] = "html,pdf",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into")] = Path(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Write here; a directory")] = Path(
         "watchkeeper-report"
     ),
     title: Annotated[str | None, typer.Option("--title", help="Title on the cover")] = None,
@@ -49,22 +56,21 @@ def report(
         ),
     ] = True,
     paper: Annotated[str, typer.Option("--paper", help="PDF paper size: a4 or letter")] = "a4",
-    profile: ProfileOption = None,
+    strictness: StrictnessOption = None,
+    profile: ProfileAliasOption = None,
     attestations: AttestationsOption = None,
     timeline: Annotated[
         bool, typer.Option(help="Add each control's verdict over all snapshots, with a chart")
     ] = False,
-    since: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="First day of the timeline (YYYY-MM-DD)"),
-    ] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help=SINCE_HELP)] = None,
 ) -> None:
     """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
     from watchkeeper.reports.render import ReportRequest, write_reports
     from watchkeeper.settings import check_settings
 
     cfg = load_file(config)
-    settings = check_settings(benchmark, profile, attestations, cfg)
+    note_renamed_keys(cfg, "check")
+    settings = check_settings(benchmark, strictness or profile, attestations, cfg)
     result = write_reports(
         ReportRequest(
             db=resolve_db(db, cfg),
@@ -93,4 +99,4 @@ def report(
 
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command to the watchkeeper app."""
-    app.command("report")(user_errors(report))
+    add_commands(app, {"report": report})

@@ -1,0 +1,71 @@
+"""What commands print: the consoles, result tables, collection-error lines, progress."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, control_sort_key
+
+if TYPE_CHECKING:
+    from watchkeeper.collector import Reporter
+    from watchkeeper.store.model import CollectionError
+
+out = Console()
+err = Console(stderr=True)
+
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "manual": "yellow"}
+
+
+def progress(reporter: Reporter) -> contextlib.AbstractContextManager[object]:
+    """The live progress display while collecting; nothing to open for the log reporter."""
+    if isinstance(reporter, contextlib.AbstractContextManager):
+        return reporter
+    return contextlib.nullcontext()
+
+
+def collection_error_line(e: CollectionError) -> str:
+    return (
+        f"collection error: {e.account_id or '-'} {e.region or '-'} "
+        f"{e.service}:{e.operation} {e.error_code}: {e.message[:200]}"
+    )
+
+
+def print_collection_errors(errors: Sequence[CollectionError], limit: int) -> None:
+    # One plain line per error: readable in cron mail and CI logs, greppable.
+    for e in errors[:limit]:
+        err.print(collection_error_line(e), highlight=False, markup=False, soft_wrap=True)
+
+
+def print_counts(run: CheckRun, console: Console = out) -> None:
+    console.print(
+        " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in run.counts().items())
+        + (f" · stored as run {run.run_id}" if run.run_id is not None else "")
+    )
+
+
+def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:
+    """Failing items first; readable at a glance, coloured on a terminal."""
+    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
+    table.add_column("control", no_wrap=True)
+    table.add_column("account", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
+    for r in sorted(
+        shown, key=lambda r: (STATUS_ORDER[r.status], r.account_id, control_sort_key(r.control_id))
+    ):
+        table.add_row(
+            f"{r.control_id} {r.topic}",
+            r.account_id,
+            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
+            escape(r.reason),
+        )
+    if shown:
+        console.print(table)
+    print_counts(run, console)
