@@ -16,15 +16,16 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import jinja2
 
 from watchkeeper import __version__
 from watchkeeper.errors import UserError
+from watchkeeper.queries.evidence import Evidence
 from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef
-from watchkeeper.reports.model import redact_run
+from watchkeeper.reports.redact import redact_run
 from watchkeeper.settings import EmailSettings, SesSettings, SmtpSettings
 from watchkeeper.store import StoreError, connect, get_snapshot
 
@@ -122,7 +123,8 @@ def _read_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CheckRun:
             resource=r[6],
             status=r[7],
             reason=r[8],
-            evidence=json.loads(r[9]) if isinstance(r[9], str) else (r[9] or {}),
+            # Stored as `check` wrote it (queries.evidence types that JSON).
+            evidence=cast(Evidence, json.loads(r[9]) if isinstance(r[9], str) else (r[9] or {})),
         )
         # rowid keeps the order check stored them in (catalog order, then account).
         for r in con.execute(
