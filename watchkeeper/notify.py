@@ -16,16 +16,16 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import jinja2
 
 from watchkeeper import __version__
 from watchkeeper.errors import UserError
-from watchkeeper.queries.catalog import control_sort_key
-from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef
-from watchkeeper.reports.model import redact_run
+from watchkeeper.queries.evidence import Evidence
+from watchkeeper.queries.results import STATUSES, CheckRun, Result, SnapshotRef, control_sort_key
+from watchkeeper.reports.redact import redact_run
 from watchkeeper.settings import EmailSettings, SesSettings, SmtpSettings
 from watchkeeper.store import StoreError, connect, get_snapshot, rows
 
@@ -123,10 +123,12 @@ def _read_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CheckRun:
             resource=r["resource"],
             status=r["status"],
             reason=r["reason"],
-            evidence=(
+            # Stored as `check` wrote it (queries.evidence types that JSON).
+            evidence=cast(
+                Evidence,
                 json.loads(r["evidence"])
                 if isinstance(r["evidence"], str)
-                else (r["evidence"] or {})
+                else (r["evidence"] or {}),
             ),
         )
         # rowid keeps the order check stored them in (catalog order, then account).

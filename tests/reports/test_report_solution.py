@@ -6,7 +6,8 @@ from typing import Any
 
 from watchkeeper.queries.catalog import load_catalog
 from watchkeeper.queries.results import Result, Status
-from watchkeeper.reports.model import BOX_LINKS, _commands
+from watchkeeper.reports.model import BOX_LINKS
+from watchkeeper.reports.model import remediation_commands as _commands
 
 ACCT = "210987654321"
 CONTROL = load_catalog().find("cis-v5.0.0", "4.5")

@@ -23,11 +23,7 @@ from watchkeeper.queries.verdicts import (
     metric_filter_result,
     security_hub_result,
 )
-from watchkeeper.store import RESOURCE_TABLES, StoreError, connect
-
-# `as rows` re-exports it explicitly: reports/model imports it from here (compat, until the
-# lead's merge migrates that module).
-from watchkeeper.store import rows as rows
+from watchkeeper.store import RESOURCE_TABLES, StoreError, connect, rows
 from watchkeeper.store.bulk import insert_rows
 
 PROFILES = ("full", "literal")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
+
+from watchkeeper.queries.evidence import Evidence
 
 Status = Literal["pass", "fail", "error", "manual"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "manual")
@@ -34,7 +36,7 @@ class Result:
     resource: str | None
     status: Status
     reason: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence  # plain JSON data at run time (queries.evidence types it)
 
     def to_json(self) -> dict[str, Any]:
         # Shallow on purpose: evidence is already plain JSON data, and asdict's deep copy

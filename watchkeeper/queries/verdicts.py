@@ -4,13 +4,21 @@ the nearest candidate, and the evidence (chain objects, links, pattern coverage)
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.patterns import test_metric_filter_command
 from watchkeeper.queries.catalog import Control
+from watchkeeper.queries.evidence import (
+    ChainObjects,
+    CollectionErrorRow,
+    MetricFilterEvidence,
+    PatternCoverage,
+    SecurityHubEvidence,
+)
+from watchkeeper.queries.links import BY_NAME, ChainRow, log_group_phrase, quoted, trail_phrase
 from watchkeeper.queries.results import Result, Status
 
 # Services whose failures make a metric-filter chain impossible to judge.
@@ -31,119 +39,7 @@ class AccountFacts:
     collected: frozenset[tuple[str, str]]  # (account, region) pairs in the snapshot
 
 
-def _q(name: Any) -> str:
-    return f"`{name}`"
-
-
-def _trail(b: dict[str, Any]) -> str:
-    return f"trail {_q(b['trail_name'])}"
-
-
-def _log_group(b: dict[str, Any]) -> str:
-    return f"{_q(b['lg_name'])} ({b['lg_account']}/{b['lg_region']})"
-
-
-def _alarm_missing(b: dict[str, Any], facts: AccountFacts) -> str:
-    metric = f"{b['filter_namespace']}/{b['filter_metric']}"
-    text = (
-        f"no alarm in {b['lg_region']} watches metric {_q(metric)} of metric filter "
-        f"{_q(b['filter_name'])}"
-    )
-    near = [
-        a
-        for a in facts.alarms_by_metric.get(b["filter_metric"] or "", [])
-        if a["region"] != b["lg_region"]
-    ]
-    if near:
-        n = near[0]
-        text += f" (alarm {_q(n['name'])} watches it in {n['region']}, another region)"
-    return text
-
-
-def _fires(b: dict[str, Any]) -> str:
-    stat = b["alarm_statistic"] or b["alarm_extended_statistic"]
-    needed = b["alarm_datapoints_to_alarm"] or b["alarm_evaluation_periods"]
-    return (
-        f"alarm {_q(b['alarm_name'])} would not go to ALARM on a single matching event "
-        f"({stat} {b['alarm_comparison']} {b['alarm_threshold']:g} over {b['alarm_period']}s, "
-        f"{needed} of {b['alarm_evaluation_periods']} datapoints; one event gives "
-        f"{b['single_event_value']})"
-    )
-
-
-def _delivery(b: dict[str, Any]) -> str:
-    if b["latest_cloudwatch_logs_delivery_error"]:
-        return (
-            f"{_trail(b)} fails to deliver to CloudWatch Logs: "
-            f"{b['latest_cloudwatch_logs_delivery_error']}"
-        )
-    return (
-        f"{_trail(b)} last delivered to CloudWatch Logs at "
-        f"{b['latest_cloudwatch_logs_delivery_time']}, over 24 hours before the snapshot"
-    )
-
-
-_REASONS: dict[str, Callable[[dict[str, Any], AccountFacts], str]] = {
-    "trail_multi_region": lambda b, f: (
-        f"{_trail(b)} is single-region ({b['home_region']}); a multi-region trail is required"
-    ),
-    "trail_logging": lambda b, f: f"{_trail(b)} is not logging (IsLogging is false)",
-    "trail_management_events": lambda b, f: (
-        f"{_trail(b)} does not record all management events (reads and writes); selectors: "
-        f"{b['event_selectors'] or b['advanced_event_selectors']}"
-    ),
-    "trail_sources_kept": lambda b, f: (
-        f"{_trail(b)} excludes management events from {', '.join(b['excluded_sources'])}, "
-        "which this control needs"
-    ),
-    "trail_delivers_to_logs": lambda b, f: (
-        f"{_trail(b)} does not deliver to CloudWatch Logs (no CloudWatchLogsLogGroupArn)"
-    ),
-    "trail_delivery_healthy": lambda b, f: _delivery(b),
-    "log_group_exists": lambda b, f: (
-        f"log group {_log_group(b)} named by {_trail(b)} does not exist"
-    ),
-    "filter_exists": lambda b, f: f"no metric filter on log group {_log_group(b)}",
-    "filter_covers_pattern": lambda b, f: (
-        f"metric filter {_q(b['filter_name'])} on {_q(b['lg_name'])} "
-        + (b["coverage_reason"] or "was not judged")
-    ),
-    "metric_value_positive": lambda b, f: (
-        f"metric filter {_q(b['filter_name'])} emits metric value {b['filter_value']!r}; "
-        "it must be a positive number so that each event counts"
-    ),
-    "alarm_exists": _alarm_missing,
-    "metric_namespace_matches": lambda b, f: (
-        f"alarm {_q(b['alarm_name'])} watches namespace {_q(b['alarm_namespace'])} but metric "
-        f"filter {_q(b['filter_name'])} publishes {_q(b['filter_metric'])} to "
-        f"{_q(b['filter_namespace'])}"
-    ),
-    "metric_dimensions_match": lambda b, f: (
-        f"alarm {_q(b['alarm_name'])} and metric filter {_q(b['filter_name'])} disagree on "
-        f"dimensions (filter: {b['filter_dimensions'] or 'none'}, alarm: "
-        f"{b['alarm_dimension_count']} dimension(s)), so the alarm does not see every event"
-    ),
-    "alarm_actions_enabled": lambda b, f: f"alarm {_q(b['alarm_name'])} has actions disabled",
-    "alarm_fires_on_one_event": lambda b, f: _fires(b),
-    "alarm_notifies_topic": lambda b, f: (
-        f"alarm {_q(b['alarm_name'])} has no SNS topic among its AlarmActions"
-    ),
-    "topic_exists": lambda b, f: (
-        f"SNS topic {b['alarm_sns_actions'][0] if b['alarm_sns_actions'] else '?'} named by "
-        f"alarm {_q(b['alarm_name'])} does not exist"
-    ),
-    "topic_accepts_alarms": lambda b, f: (
-        f"topic {_q(b['topic_name'])} is encrypted with the AWS-managed key alias/aws/sns, "
-        "which CloudWatch alarms cannot publish with"
-    ),
-    "subscriber_confirmed": lambda b, f: (
-        f"topic {_q(b['topic_name'])} has no confirmed subscription "
-        f"({b['pending_subscriptions'] or 0} pending)"
-    ),
-}
-
-
-def chain_evidence(b: dict[str, Any]) -> dict[str, Any]:
+def chain_evidence(b: ChainRow) -> ChainObjects:
     """The objects of one candidate chain, by link, with real names and ARNs."""
     return {
         "trail": {
@@ -212,7 +108,7 @@ def chain_evidence(b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _errors_text(errors: list[dict[str, Any]]) -> str:
+def _errors_text(errors: Sequence[Mapping[str, object]]) -> str:
     parts = [
         f"{e['service']}:{e['operation']} {e['error_code']}"
         + (f" in {e['region']}" if e["region"] else "")
@@ -222,12 +118,18 @@ def _errors_text(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more
 
 
+def _relevant(facts: AccountFacts, services: frozenset[str]) -> list[CollectionErrorRow]:
+    """The account's collection errors from services the control reads."""
+    # The rows are collection_error rows (SELECT *), typed here where they enter evidence.
+    return cast(list[CollectionErrorRow], [e for e in facts.errors if e["service"] in services])
+
+
 def metric_filter_result(
     control: Control, row: dict[str, Any], facts: AccountFacts, profile: str
 ) -> Result:
-    best: dict[str, Any] | None = row["best"]
-    relevant = [e for e in facts.errors if e["service"] in CHAIN_SERVICES]
-    evidence: dict[str, Any] = {
+    best: ChainRow | None = row["best"]
+    relevant = _relevant(facts, CHAIN_SERVICES)
+    evidence: MetricFilterEvidence = {
         "profile": profile,
         "snapshot_id": facts.snapshot_id,
         "candidates": row["candidates"],
@@ -242,7 +144,7 @@ def metric_filter_result(
         evidence["chain"] = chain_evidence(best)
         evidence["links"] = links
         evidence["failed_link"] = broken[0]["link"] if broken else None
-        evidence["pattern_coverage"] = {
+        coverage: PatternCoverage = {
             "required_pattern": best["required_pattern"],
             "filter_pattern": best["filter_pattern"],
             "covered": best["filter_covers"],
@@ -250,9 +152,10 @@ def metric_filter_result(
             "reason": best["coverage_reason"],
             "counterexample": loads_lenient(best["counterexample"]),
         }
-        ce = evidence["pattern_coverage"]["counterexample"]
+        evidence["pattern_coverage"] = coverage
+        ce = coverage["counterexample"]
         if ce is not None and best["filter_pattern"] is not None:
-            evidence["pattern_coverage"]["test_command"] = test_metric_filter_command(
+            coverage["test_command"] = test_metric_filter_command(
                 best["filter_pattern"], [json.dumps(ce)]
             )
         region = best["lg_region"] or best["home_region"]
@@ -261,8 +164,9 @@ def metric_filter_result(
         assert best is not None
         status = "pass"
         reason = (
-            f"{_trail(best)} → {_q(best['lg_name'])} → filter {_q(best['filter_name'])} → "
-            f"alarm {_q(best['alarm_name'])} → topic {_q(best['topic_name'])} "
+            f"{trail_phrase(best)} → {quoted(best['lg_name'])} → "
+            f"filter {quoted(best['filter_name'])} → alarm {quoted(best['alarm_name'])} → "
+            f"topic {quoted(best['topic_name'])} "
             f"({best['confirmed_subscriptions']} confirmed subscriber(s))"
         )
     elif facts.collection_status == "failed":
@@ -272,7 +176,7 @@ def metric_filter_result(
         t = facts.foreign_trails[0]
         status = "error"
         reason = (
-            f"organization trail {_q(t['name'])} is owned by account {t['owner_account_id']}, "
+            f"organization trail {quoted(t['name'])} is owned by account {t['owner_account_id']}, "
             "which was not collected; collect it too to judge this account"
         )
     elif best is None:
@@ -282,7 +186,7 @@ def metric_filter_result(
             reason = f"could not evaluate: {_errors_text(relevant)}"
     else:
         first = next(x for x in best["links"] if x["held"] is not True)
-        reason = _REASONS[first["link"]](best, facts)
+        reason = BY_NAME[first["link"]].reason(best, facts.alarms_by_metric)
         unknown = first["held"] is None
         outside = first["link"] == "log_group_exists" and (
             (best["lg_account"], best["lg_region"]) not in facts.collected
@@ -290,12 +194,13 @@ def metric_filter_result(
         status = "error" if unknown or relevant or outside else "fail"
         if outside:
             reason = (
-                f"could not evaluate: {_trail(best)} delivers to log group {_log_group(best)}, "
-                f"but account {best['lg_account']} in {best['lg_region']} was not collected"
+                f"could not evaluate: {trail_phrase(best)} delivers to log group "
+                f"{log_group_phrase(best)}, but account {best['lg_account']} in "
+                f"{best['lg_region']} was not collected"
             )
         elif unknown:
             reason = (
-                f"could not evaluate: the status and event selectors of {_trail(best)} "
+                f"could not evaluate: the status and event selectors of {trail_phrase(best)} "
                 "were not collected"
             )
         elif relevant:
@@ -315,13 +220,13 @@ def metric_filter_result(
 
 
 def security_hub_result(control: Control, row: dict[str, Any], facts: AccountFacts) -> Result:
-    relevant = [e for e in facts.errors if e["service"] in HUB_SERVICES]
+    relevant = _relevant(facts, HUB_SERVICES)
     enabled, disabled, unknown = (
         row["enabled_regions"],
         row["disabled_regions"],
         row["unknown_regions"],
     )
-    evidence = {
+    evidence: SecurityHubEvidence = {
         "snapshot_id": facts.snapshot_id,
         "enabled_regions": enabled,
         "disabled_regions": disabled,

@@ -13,6 +13,7 @@ from typing import Any
 
 from watchkeeper import __version__
 from watchkeeper.queries.catalog import Catalog, Control
+from watchkeeper.queries.evidence import chain_of, failed_link_of
 from watchkeeper.queries.results import CheckRun, Result
 
 __all__ = ["COMPLIANCE_STATUS", "SCHEMA_VERSION", "finding", "to_asff"]
@@ -45,7 +46,6 @@ def _timestamp(run: CheckRun) -> str:
 
 
 def _resources(r: Result, region: str, partition: str) -> list[dict[str, Any]]:
-    chain = r.evidence.get("chain") or {}
     out: list[dict[str, Any]] = [
         {
             "Type": "AwsAccount",
@@ -54,19 +54,22 @@ def _resources(r: Result, region: str, partition: str) -> list[dict[str, Any]]:
             "Region": region,
         }
     ]
-    trail = chain.get("trail") or {}
-    alarm = chain.get("alarm") or {}
-    topic = chain.get("topic") or {}
-    topic_region = topic["arn"].split(":")[3] if topic.get("arn") else None
-    for kind, obj, home in (
-        ("AwsCloudTrailTrail", trail, trail.get("home_region")),
-        ("Other", alarm, alarm.get("region")),
-        ("AwsSnsTopic", topic, topic_region),  # an SNS topic lives in its ARN's region
+    chain = chain_of(r.evidence)
+    if chain is None:
+        return out
+    trail, alarm, topic = chain["trail"], chain["alarm"], chain["topic"]
+    for kind, arn, home in (
+        ("AwsCloudTrailTrail", trail["arn"], trail["home_region"]),
+        ("Other", alarm["arn"] if alarm else None, alarm["region"] if alarm else None),
+        # An SNS topic lives in its ARN's region.
+        (
+            "AwsSnsTopic",
+            topic["arn"] if topic else None,
+            topic["arn"].split(":")[3] if topic else None,
+        ),
     ):
-        if obj.get("arn"):
-            out.append(
-                {"Type": kind, "Id": obj["arn"], "Partition": partition, "Region": home or region}
-            )
+        if arn:
+            out.append({"Type": kind, "Id": arn, "Partition": partition, "Region": home or region})
     return out
 
 
@@ -100,7 +103,7 @@ def finding(run: CheckRun, r: Result, control: Control, default_region: str) -> 
             "watchkeeper/Profile": run.profile,
             "watchkeeper/SnapshotId": str(run.snapshot.id),
             "watchkeeper/SnapshotSha256": run.snapshot.sha256 or "",
-            "watchkeeper/FailedLink": str(r.evidence.get("failed_link") or ""),
+            "watchkeeper/FailedLink": str(failed_link_of(r.evidence) or ""),
             "watchkeeper/Status": r.status,
         },
         "Resources": _resources(r, region, partition),

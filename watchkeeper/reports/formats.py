@@ -7,6 +7,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+from watchkeeper.queries.evidence import failed_link_of
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
 
 FORMATS = ("json", "csv", "junit", "markdown")
@@ -56,8 +57,8 @@ def to_csv(run: CheckRun) -> str:
                 r.resource,
                 r.status,
                 r.reason,
-                r.evidence.get("failed_link"),
-                r.evidence.get("snapshot_id"),
+                failed_link_of(r.evidence),
+                r.evidence["snapshot_id"],
             )
         )
     return buf.getvalue()

@@ -11,6 +11,14 @@ from typing import Any
 
 from watchkeeper import __version__
 from watchkeeper.queries.catalog import Catalog, Control
+from watchkeeper.queries.evidence import (
+    AlarmObject,
+    LogGroupObject,
+    TopicObject,
+    TrailObject,
+    chain_of,
+    failed_link_of,
+)
 from watchkeeper.queries.results import CheckRun, Result
 
 __all__ = ["CLASS_UID", "OCSF_VERSION", "event", "to_ocsf"]
@@ -34,7 +42,6 @@ _FINDING_STATUS = {"pass": (4, "Resolved")}
 
 
 def _resources(r: Result, region: str) -> list[dict[str, Any]]:
-    chain = r.evidence.get("chain") or {}
     out: list[dict[str, Any]] = [
         {
             "uid": r.account_id,
@@ -44,18 +51,21 @@ def _resources(r: Result, region: str) -> list[dict[str, Any]]:
             "owner": {"account": {"uid": r.account_id, "type": "AWS Account"}},
         }
     ]
-    for kind, key, arn_key in (
-        ("AWS::CloudTrail::Trail", "trail", "arn"),
-        ("AWS::Logs::LogGroup", "log_group", "arn"),
-        ("AWS::CloudWatch::Alarm", "alarm", "arn"),
-        ("AWS::SNS::Topic", "topic", "arn"),
-    ):
-        obj = chain.get(key) or {}
-        if obj.get(arn_key):
+    chain = chain_of(r.evidence)
+    if chain is None:
+        return out
+    objects: list[tuple[str, TrailObject | LogGroupObject | AlarmObject | TopicObject | None]] = [
+        ("AWS::CloudTrail::Trail", chain["trail"]),
+        ("AWS::Logs::LogGroup", chain["log_group"]),
+        ("AWS::CloudWatch::Alarm", chain["alarm"]),
+        ("AWS::SNS::Topic", chain["topic"]),
+    ]
+    for kind, obj in objects:
+        if obj and obj["arn"]:
             out.append(
                 {
-                    "uid": obj[arn_key],
-                    "name": obj.get("name"),
+                    "uid": obj["arn"],
+                    "name": obj["name"],
                     "type": kind,
                     "region": region,
                     "cloud_partition": "aws",
@@ -125,7 +135,7 @@ def event(run: CheckRun, r: Result, control: Control, default_region: str) -> di
             "snapshot_id": run.snapshot.id,
             "snapshot_sha256": run.snapshot.sha256,
             "profile": run.profile,
-            "failed_link": r.evidence.get("failed_link"),
+            "failed_link": failed_link_of(r.evidence),
             "watchkeeper_status": r.status,
         },
     }

@@ -8,6 +8,9 @@ host of a URL, last digits of a number) and nothing that would let it be contact
 A :class:`Redactor` masks exactly the snapshot's subscriber endpoints, wherever they occur;
 other URLs and addresses (a counterexample CloudTrail record, an attestation's evidence link)
 are evidence and stay verbatim. ``redact_text`` is the pattern-based masking it builds on.
+
+:func:`report_redactor` gathers the endpoints a report must mask (those the run's evidence
+names and those its snapshots collected); :func:`redact_run` masks them in a whole run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import duckdb
+
+from watchkeeper.queries.results import CheckRun, Result
+
 __all__ = [
     "Redactor",
     "mask_email",
@@ -23,7 +30,12 @@ __all__ = [
     "mask_phone",
     "mask_url",
     "redact_json",
+    "redact_run",
     "redact_text",
+    "report_redactor",
+    "report_snapshot_ids",
+    "run_endpoints",
+    "snapshot_endpoints",
 ]
 
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -117,3 +129,53 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.json(v) for v in value]
         return value
+
+
+# --- a report's redaction ---------------------------------------------------------------
+
+
+def run_endpoints(run: CheckRun) -> set[str]:
+    """The subscriber endpoints the run's evidence names."""
+    found: set[str] = set()
+    for r in run.results:
+        ev = r.evidence
+        for sub in ev["chain"]["subscriptions"] if "chain" in ev else []:
+            if sub["endpoint"]:
+                found.add(str(sub["endpoint"]))
+    return found
+
+
+def snapshot_endpoints(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int]) -> set[str]:
+    """Every subscriber endpoint collected in these snapshots."""
+    rows = con.execute(
+        "SELECT DISTINCT endpoint FROM history.aws_sns_topic_subscription "
+        "WHERE list_contains(?, snapshot_id) AND endpoint IS NOT NULL",
+        [[int(i) for i in snapshot_ids]],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def report_snapshot_ids(run: CheckRun) -> list[int]:
+    """The snapshots a report of ``run`` reads: the judged one and any it merged."""
+    return sorted({*run.snapshot_ids, run.snapshot.id})
+
+
+def report_redactor(con: duckdb.DuckDBPyConnection, run: CheckRun) -> Redactor:
+    """Masks every subscriber endpoint the run or its snapshots name."""
+    return Redactor(run_endpoints(run) | snapshot_endpoints(con, report_snapshot_ids(run)))
+
+
+def redact_run(run: CheckRun, redactor: Redactor | None = None) -> CheckRun:
+    """The run with subscriber endpoints masked everywhere (reasons and evidence too)."""
+    redactor = redactor or Redactor(run_endpoints(run))
+    results = [
+        Result(
+            **{
+                **r.__dict__,
+                "reason": redactor.text(r.reason),
+                "evidence": redactor.json(r.evidence),
+            }
+        )
+        for r in run.results
+    ]
+    return CheckRun(**{**run.__dict__, "results": results})

@@ -20,14 +20,9 @@ from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
 from watchkeeper.reports import REPORT_FORMATS, asff, formats, ocsf
 from watchkeeper.reports.html import render_html
-from watchkeeper.reports.model import (
-    ReportModel,
-    TimelineView,
-    build_report,
-    redact_run,
-    report_redactor,
-)
+from watchkeeper.reports.model import ReportModel, TimelineView, build_report
 from watchkeeper.reports.pdf import PAPERS, PdfError, render_pdf
+from watchkeeper.reports.redact import redact_run, report_redactor
 from watchkeeper.store import connect
 from watchkeeper.svg import timeline_svg
 

@@ -1,0 +1,51 @@
+"""The evidence report as typed data: everything the HTML/PDF templates show, computed once.
+
+Templates only lay this out; every decision (what is broken, which command fixes it, what
+is masked) is made here, so the HTML, the PDF and the tests see the same facts.
+
+One job per module: ``types`` (the dataclasses), ``chain`` (the chain boxes and link
+labels), ``remediation`` (the commands that mend broken links; `fix` reuses it), ``raw``
+(the appendix of raw API objects), ``sections`` (per-control verdicts) and ``build``
+(`build_report`: cover, summary, sections, re-run commands). Redaction is
+`reports.redact`'s.
+"""
+
+from watchkeeper.reports.model.build import build_report
+from watchkeeper.reports.model.chain import BOX_LINKS, LINK_LABELS
+from watchkeeper.reports.model.remediation import Command, remediation_commands
+from watchkeeper.reports.model.types import (
+    AccountInfo,
+    AccountVerdict,
+    ChainBox,
+    ControlSection,
+    Cover,
+    ErrorRow,
+    LinkCheck,
+    MatrixRow,
+    RawObject,
+    ReportModel,
+    SqlText,
+    Summary,
+    TimelineView,
+)
+
+__all__ = [
+    "BOX_LINKS",
+    "LINK_LABELS",
+    "AccountInfo",
+    "AccountVerdict",
+    "ChainBox",
+    "Command",
+    "ControlSection",
+    "Cover",
+    "ErrorRow",
+    "LinkCheck",
+    "MatrixRow",
+    "RawObject",
+    "ReportModel",
+    "SqlText",
+    "Summary",
+    "TimelineView",
+    "build_report",
+    "remediation_commands",
+]

@@ -1,0 +1,265 @@
+"""The report's parts as typed data: what the HTML/PDF templates lay out, field by field.
+
+Plain frozen dataclasses and no logic beyond display labels; `build` fills them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from watchkeeper.analyst.timeline import TimelineData
+from watchkeeper.queries.results import CheckRun, Status
+from watchkeeper.reports.model.remediation import Command
+
+__all__ = [
+    "AccountInfo",
+    "AccountVerdict",
+    "AttestationInfo",
+    "ChainBox",
+    "ControlSection",
+    "Cover",
+    "Coverage",
+    "ErrorRow",
+    "FailingItem",
+    "HubInfo",
+    "LinkCheck",
+    "LinkState",
+    "MatrixCell",
+    "MatrixColumn",
+    "MatrixRow",
+    "RawObject",
+    "RawRef",
+    "ReportModel",
+    "SqlText",
+    "Summary",
+    "TimelineView",
+]
+
+LinkState = Literal["held", "broken", "unknown", "absent"]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    aliases: list[str]
+    organization_id: str | None
+    collection_status: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.account_id} ({', '.join(self.aliases)})" if self.aliases else self.account_id
+
+
+@dataclass(frozen=True)
+class Cover:
+    title: str
+    benchmark: str
+    benchmark_version: str
+    profile: str
+    organizations: list[str]
+    accounts: list[AccountInfo]
+    regions: list[str]
+    snapshot_id: int
+    snapshot_ids: list[int]
+    collected_at: str
+    finished_at: str | None
+    collector_identity: str | None
+    collector_version: str | None
+    checked_at: str
+    report_time: str
+    tool_version: str
+    run_id: int | None
+    snapshot_sha256: str | None
+    results_sha256: str
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    control_id: str
+    status: Status | None  # None: no result for this pair (control not judged there)
+    anchor: str | None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    account: AccountInfo
+    cells: list[MatrixCell]
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    control_id: str
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class FailingItem:
+    control_id: str
+    title: str
+    account_id: str
+    status: Status
+    reason: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    counts: dict[str, int]
+    total: int
+    columns: list[MatrixColumn]
+    rows: list[MatrixRow]
+    failing: list[FailingItem]
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    link: str
+    label: str
+    state: LinkState
+    literal: bool
+    in_profile: bool  # the literal profile judges only the benchmark's own audit steps
+
+
+@dataclass(frozen=True)
+class ChainBox:
+    kind: str
+    label: str
+    name: str | None  # None: the object was not found
+    arn: str | None
+    details: list[tuple[str, str]]
+    checks: list[LinkCheck]
+    state: LinkState
+
+
+@dataclass(frozen=True)
+class Coverage:
+    required_pattern: str | None
+    filter_pattern: str | None
+    covered: bool | None
+    reason: str | None
+    counterexample: str | None  # pretty JSON
+    test_command: str | None
+    # Accounts built from one template share filters: the same counterexample is shown once,
+    # at the first verdict that has it, and the others point there.
+    same_as: str | None = None
+    same_as_account: str | None = None
+
+
+@dataclass(frozen=True)
+class AttestationInfo:
+    justification: str
+    evidence: str
+    approver: str
+    expires: str
+    source: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class HubInfo:
+    enabled_regions: list[str]
+    disabled_regions: list[str]
+    unknown_regions: list[str]
+    hub_arns: list[str]
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    account_id: str | None
+    region: str | None
+    service: str
+    operation: str
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RawRef:
+    kind: str
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class AccountVerdict:
+    anchor: str
+    control_id: str
+    account: AccountInfo
+    status: Status
+    reason: str
+    region: str | None
+    resource: str | None
+    profile: str
+    failed_link: str | None
+    candidates: int | None
+    boxes: list[ChainBox]
+    coverage: Coverage | None
+    commands: list[Command]
+    attestation: AttestationInfo | None
+    hub: HubInfo | None
+    errors: list[ErrorRow]
+    raw: list[RawRef]
+
+
+@dataclass(frozen=True)
+class ControlSection:
+    anchor: str
+    control_id: str
+    title: str
+    kind: str
+    level: int
+    assessment: str
+    security_hub_id: str | None
+    description: str
+    rationale: str
+    impact: str
+    audit: str
+    remediation: str
+    required_patterns: list[str]
+    metric_name: str | None
+    metric_namespace: str | None
+    notes: str | None
+    sql_path: str
+    sql: str
+    counts: dict[str, int]
+    verdicts: list[AccountVerdict]
+
+
+@dataclass(frozen=True)
+class RawObject:
+    anchor: str
+    kind: str
+    title: str
+    account_id: str
+    region: str | None
+    json: str
+
+
+@dataclass(frozen=True)
+class SqlText:
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """`report --timeline`: each control's verdict per account across snapshots."""
+
+    data: TimelineData
+    svg: str  # built by watchkeeper.svg.timeline_svg, labels escaped there
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    cover: Cover
+    summary: Summary
+    controls: list[ControlSection]
+    raw_objects: list[RawObject]
+    collection_errors: list[ErrorRow]
+    rerun_commands: list[Command]
+    views_sql: list[SqlText]  # the views every control's SQL reads
+    run: CheckRun  # already redacted when the report is
+    timeline: TimelineView | None = None
