@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watchkeeper.collector import CollectOutcome, CollectRequest, Reporter, collect
+from watchkeeper.errors import ExitCode
 from watchkeeper.notify import (
     EmailError,
     RunDiff,
@@ -32,11 +33,6 @@ from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
 from watchkeeper.reports.render import ReportRequest, write_reports
 from watchkeeper.settings import CheckSettings, EmailSettings, RunSettings
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_DELIVERY = 3
 
 
 def dated_folder(root: Path, now: datetime | None = None) -> Path:
@@ -103,7 +99,7 @@ class EmailOutcome:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_DELIVERY if self.error else EXIT_OK
+        return ExitCode.NOT_DELIVERED if self.error else ExitCode.OK
 
 
 def email_run(
@@ -203,12 +199,12 @@ def _exit_code(
     collected: CollectOutcome, run: CheckRun, fail_on: str, email: EmailOutcome | None
 ) -> int:
     if email is not None and email.error:
-        return EXIT_DELIVERY
+        return ExitCode.NOT_DELIVERED
     counts = run.counts()
     failing = {"fail": counts["fail"] + counts["error"], "error": counts["error"], "never": 0}
     if collected.errors or failing[fail_on]:
-        return EXIT_FINDINGS
-    return EXIT_OK
+        return ExitCode.FINDINGS
+    return ExitCode.OK
 
 
 def run_job(

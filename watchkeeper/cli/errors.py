@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from enum import IntEnum
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.markup import escape
 
 from watchkeeper.cli.output import err
-from watchkeeper.errors import UserError
+from watchkeeper.errors import ExitCode, UserError
+
+__all__ = ["ExitCode", "fail", "user_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class ExitCode(IntEnum):
-    """The exit codes of every command (README, "Exit codes")."""
-
-    OK = 0
-    # The command ran and found problems: collection errors, failing or erroring controls,
-    # a hash mismatch, a pattern that does not cover.
-    FINDINGS = 1
-    # Bad flags or config, no credentials, unreadable database: nothing was done.
-    USAGE = 2
-    # `run`/`email`: the reports were written but the e-mail was not delivered.
-    NOT_DELIVERED = 3
-    # 128 + SIGINT, as shells report a command stopped by Ctrl-C.
-    INTERRUPTED = 130
 
 
 def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
