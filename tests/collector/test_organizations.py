@@ -10,6 +10,7 @@ from typing import Any
 from tests.awsfake.faultproxy import FaultProxy, Rule
 from tests.awsfake.scenarios import DEFAULT_ACCOUNT, Estate
 from watchkeeper.collector import AwsOptions, CollectOutcome, CollectRequest, collect
+from watchkeeper.collector.shard import shard_of
 from watchkeeper.queries.org import UNPLACED, placements
 from watchkeeper.store import connect, verify_snapshots
 
@@ -151,19 +152,24 @@ def test_denied_ou_listing_is_recorded_and_the_rest_is_collected(
 def test_only_the_shard_with_the_callers_account_writes_the_tree(
     estate: Estate, proxy: FaultProxy, tmp_path: Path
 ):
-    _org(estate)
-    counts = []
-    for i in (1, 2):
+    org = _org(estate)
+    everyone = [DEFAULT_ACCOUNT, org.audit, org.app, org.loose]
+    # moto's member ids are random: pick a split that puts some member apart from the caller.
+    n = next(n for n in range(2, 50) if len({shard_of(a, n) for a in everyone}) > 1)
+    mine = shard_of(DEFAULT_ACCOUNT, n)
+    other = next(shard_of(a, n) for a in everyone if shard_of(a, n) != mine)
+    counts = {}
+    for i in (mine, other):
         db = tmp_path / f"shard{i}.duckdb"
-        outcome = _collect(db, proxy, shard=f"{i}/2")
+        _collect(db, proxy, shard=f"{i}/{n}")
         con = connect(db, read_only=True)
         try:
-            (n,) = con.execute("SELECT count(*) FROM history.aws_organizations_account").fetchone()
-            mine = DEFAULT_ACCOUNT in outcome.snapshot.accounts
+            counts[i] = con.execute(
+                "SELECT count(*) FROM history.aws_organizations_account"
+            ).fetchall()[0][0]
         finally:
             con.close()
-        counts.append((mine, n))
-    assert sorted(counts) == [(False, 0), (True, 4)]
+    assert counts == {mine: 4, other: 0}
 
 
 def test_explicit_accounts_collect_the_tree_only_when_asked(

@@ -69,6 +69,8 @@ def fetch(scope: Scope, listed: Sequence[Mapping[str, Any]] = ()) -> OrgTree:
             ),
         )
         for unit in sorted(units or [], key=lambda u: str(u["Id"])):
+            if str(unit["Id"]) in seen:
+                continue
             unit_path = f"{path}.{_path_part(str(unit['Id']))}"
             tree.units.append(OrgUnit(unit, parent, unit_path))
             pending.append((str(unit["Id"]), unit_path))
