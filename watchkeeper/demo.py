@@ -20,6 +20,11 @@ the organization (an acquisition, a team's own account): the organization trail 
 reach them, so their own chains are what counts. Were they members, the management
 account's organization trail would cover them and their own breaks would not matter.
 
+The organization has OUs (``DEMO_OUS``): shared-services sits in Infrastructure, and
+Workloads/Prod and Sandbox wait, empty, for prod and sandbox to be enrolled. The management
+account stays at the root. The collection walks that tree although it lists its accounts
+explicitly, so results can be grouped by OU (prod and sandbox have no placement).
+
 The emulator (moto) confirms every e-mail subscription at once. AWS leaves one in
 ``PendingConfirmation`` until the recipient clicks the link; the demo stands in for
 "has not clicked yet" with :class:`PendingConfirmationProxy`, a small HTTP proxy between
@@ -59,6 +64,14 @@ SANDBOX = "345678901234"
 READER_ROLE = "WatchkeeperReader"
 NAMESPACE = "CISBenchmark"
 DB_NAME = "watchkeeper-demo.duckdb"
+# OU name → parent OU name (None: the root), in creation order.
+DEMO_OUS: dict[str, str | None] = {
+    "Infrastructure": None,
+    "Workloads": None,
+    "Prod": "Workloads",
+    "Sandbox": None,
+}
+SHARED_SERVICES_OU = "Infrastructure"
 
 
 # --- the emulator's stand-in for an unconfirmed subscription ---------------------------
@@ -257,6 +270,25 @@ class _Seeder:
         for region in regions:
             self.client("securityhub", region).enable_security_hub(EnableDefaultStandards=False)
 
+    def organizational_units(self, tree: dict[str, str | None]) -> dict[str, str]:
+        """Create ``tree`` (OU name → parent name) under the root; returns name → OU id."""
+        org = self.client("organizations")
+        root = org.list_roots()["Roots"][0]["Id"]
+        ids: dict[str, str] = {}
+        for name, parent in tree.items():
+            unit = org.create_organizational_unit(
+                ParentId=ids[parent] if parent else root, Name=name
+            )
+            ids[name] = unit["OrganizationalUnit"]["Id"]
+        return ids
+
+    def move_account(self, account_id: str, ou_id: str) -> None:
+        org = self.client("organizations")
+        (parent,) = org.list_parents(ChildId=account_id)["Parents"]
+        org.move_account(
+            AccountId=account_id, SourceParentId=parent["Id"], DestinationParentId=ou_id
+        )
+
 
 # prod's breaks, by topic so that they land on the right control in every benchmark version.
 # Same events as 4.5 in another order, StopLogging missing: "contains CreateTrail,
@@ -298,6 +330,8 @@ def seed(
     shared = org.create_account(Email="aws+shared@example.com", AccountName="shared-services")[
         "CreateAccountStatus"
     ]["AccountId"]
+    units = mgmt.organizational_units(DEMO_OUS)
+    mgmt.move_account(shared, units[SHARED_SERVICES_OU])
 
     # management: organization trail and a correct chain for every control.
     mgmt.trail("org-trail", "aws-cloudtrail-org", multi_region=True, organization=True)
@@ -386,6 +420,7 @@ def run_demo(
                     role_name=READER_ROLE,
                     regions=regions,
                     aws=AwsOptions(endpoint_url=proxy.url, max_attempts=3, concurrency=4),
+                    organization_units=True,
                 ),
                 reporter,
             )

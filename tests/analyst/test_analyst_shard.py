@@ -122,3 +122,52 @@ def test_import_refuses_overlap_and_self(estate: Estate, moto_server: MotoServer
     connect(empty).close()
     with pytest.raises(ShardError, match="no complete snapshot"):
         import_snapshots(tmp_path / "t2.duckdb", [empty])
+
+
+def _schema2_file(path: Path) -> None:
+    """A database as schema 2 left it: no aws_organizations_* tables."""
+    from watchkeeper.store import Collection, begin_snapshot, complete_snapshot
+
+    col = Collection(caller_arn=None, accounts=["111122223333"], regions=["us-east-1"])
+    row = {
+        "account_id": "111122223333",
+        "region": "us-east-1",
+        "partition": "aws",
+        "arn": "arn:aws:::111122223333",
+        "access_method": "caller",
+        "collection_status": "ok",
+    }
+    col.add("aws_account", [row])
+    complete_snapshot(path, begin_snapshot(path, col.accounts, col.regions, None), col)
+    import duckdb
+
+    raw = duckdb.connect(str(path))
+    for table in ("root", "organizational_unit", "account"):
+        raw.execute(f"DROP TABLE history.aws_organizations_{table}")
+    raw.execute("UPDATE snapshot SET schema_version = 2")
+    raw.execute("UPDATE watchkeeper_meta SET value = '2' WHERE key = 'schema_version'")
+    raw.close()
+
+
+def test_an_older_file_is_read_and_imported_without_the_newer_tables(tmp_path: Path):
+    from watchkeeper.analyst.evidence import open_evidence
+
+    old = tmp_path / "schema2.duckdb"
+    _schema2_file(old)
+    con = open_evidence(old)  # attached as it is: not migrated
+    try:
+        for table in ("history.aws_organizations_account", "aws_organizations_organizational_unit"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM aws_account").fetchall() == [(1,)]
+    finally:
+        con.close()
+    info = import_snapshots(tmp_path / "merged.duckdb", [old])
+    merged = connect(tmp_path / "merged.duckdb", read_only=True)
+    try:
+        assert merged.execute("SELECT account_id FROM aws_account").fetchall() == [
+            ("111122223333",)
+        ]
+        assert all(r.ok for r in verify_snapshots(merged))
+    finally:
+        merged.close()
+    assert info.status == "complete"

@@ -55,6 +55,24 @@ class Estate:
             ids.append(status["CreateAccountStatus"]["AccountId"])
         return ids
 
+    def root_id(self) -> str:
+        root: str = self.account().client("organizations").list_roots()["Roots"][0]["Id"]
+        return root
+
+    def organizational_unit(self, name: str, parent_id: str | None = None) -> str:
+        """Create an OU under ``parent_id`` (default: the root); returns its id."""
+        org = self.account().client("organizations")
+        unit = org.create_organizational_unit(ParentId=parent_id or self.root_id(), Name=name)
+        ou_id: str = unit["OrganizationalUnit"]["Id"]
+        return ou_id
+
+    def move_account(self, account_id: str, ou_id: str) -> None:
+        org = self.account().client("organizations")
+        (parent,) = org.list_parents(ChildId=account_id)["Parents"]
+        org.move_account(
+            AccountId=account_id, SourceParentId=parent["Id"], DestinationParentId=ou_id
+        )
+
 
 @dataclass
 class Chain:

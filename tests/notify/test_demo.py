@@ -127,3 +127,25 @@ def test_demo_fills_every_resource_table(demo_dir: Path) -> None:
         f"the demo leaves {empty} empty: seed the resource in seed() in watchkeeper/demo.py "
         "(docs/extending.md, adding an AWS table)"
     )
+
+
+def test_demo_organization_places_its_member_in_an_ou(demo_dir: Path) -> None:
+    from watchkeeper.queries.org import UNPLACED, ou_label, placements
+
+    con = connect(demo_dir / "watchkeeper-demo.duckdb", read_only=True)
+    try:
+        where = placements(con, [1])
+        units = dict(
+            con.execute("SELECT name, path FROM aws_organizations_organizational_unit").fetchall()
+        )
+    finally:
+        con.close()
+    shared = (set(where) - {MANAGEMENT}).pop()
+    assert {a: p.ou_path for a, p in where.items()} == {
+        MANAGEMENT: "Root",
+        shared: "Root/Infrastructure",
+    }
+    assert sorted(units) == ["Infrastructure", "Prod", "Sandbox", "Workloads"]
+    assert units["Prod"].startswith(units["Workloads"] + ".ou_")
+    # Accounts outside the organization have no placement.
+    assert ou_label(where, PROD) == ou_label(where, SANDBOX) == UNPLACED

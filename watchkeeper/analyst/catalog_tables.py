@@ -63,6 +63,9 @@ TA = "sns:GetTopicAttributes Attributes"
 SU = "sns:ListSubscriptions Subscriptions[]"
 HUB = "securityhub:DescribeHub"
 ORG = "organizations:DescribeOrganization Organization"
+ROOT = "organizations:ListRoots Roots[]"
+OU = "organizations:ListOrganizationalUnitsForParent OrganizationalUnits[]"
+ACC = "organizations:ListAccountsForParent Accounts[]"
 
 TABLES: dict[str, TableDoc] = {}
 
@@ -406,6 +409,83 @@ _add(
             "control_finding_generator": _c(
                 "Consolidated or per-standard findings", f"{HUB} ControlFindingGenerator"
             ),
+        },
+    )
+)
+
+
+# The organization's tree: read once per snapshot, from the caller (management account or
+# delegated administrator), whose id is the rows' account_id.
+def _org_keys(api: str) -> dict[str, Column]:
+    return {
+        **_keys(api),
+        "account_id": _c("The management account or delegated administrator that answered"),
+        "region": _c("Region the Organizations calls were made in"),
+    }
+
+
+_add(
+    TableDoc(
+        "aws_organizations_root",
+        "collected",
+        "One row per root of the organization (there is one), collected with "
+        "`--organization` from the management account or a delegated administrator.",
+        {
+            **_org_keys(ROOT),
+            "id": _c("Root id (`r-…`)", f"{ROOT}.Id"),
+            "name": _c("Root name", f"{ROOT}.Name"),
+            "arn": _c("Root ARN", f"{ROOT}.Arn"),
+            "policy_types": _c(
+                "Policy types enabled in the root and their status, JSON array",
+                f"{ROOT}.PolicyTypes",
+            ),
+        },
+    )
+)
+_add(
+    TableDoc(
+        "aws_organizations_organizational_unit",
+        "collected",
+        "One row per organizational unit, found by walking the tree from the root "
+        "(`--organization`). A parent whose listing failed leaves its subtree out (see "
+        "collection_error).",
+        {
+            **_org_keys(OU),
+            "id": _c("OU id (`ou-…`)", f"{OU}.Id"),
+            "name": _c("OU name", f"{OU}.Name"),
+            "arn": _c("OU ARN", f"{OU}.Arn"),
+            "parent_id": _c(
+                "The OU or root it sits in",
+                "organizations:ListOrganizationalUnitsForParent ParentId (the request)",
+            ),
+            "path": _c(
+                "Ids from the root down to this OU, `.`-separated with `-` as `_` (Steampipe's "
+                "ltree form, e.g. `r_ab12.ou_ab12_11111111`)",
+                "derived: the walk from the root",
+            ),
+        },
+    )
+)
+_add(
+    TableDoc(
+        "aws_organizations_account",
+        "collected",
+        "One row per account of the organization (`--organization`), with the OU or root it "
+        "sits in. `id` is the member account; `account_id` is the account that answered.",
+        {
+            **_org_keys("organizations:ListAccounts Accounts[] or " + ACC),
+            "id": _c("Member account id", f"{ACC}.Id"),
+            "name": _c("Account name", f"{ACC}.Name"),
+            "arn": _c("Account ARN in the organization", f"{ACC}.Arn"),
+            "email": _c("Root user e-mail address", f"{ACC}.Email"),
+            "status": _c("`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`…", f"{ACC}.Status (or State)"),
+            "joined_method": _c("`INVITED` or `CREATED`", f"{ACC}.JoinedMethod"),
+            "joined_timestamp": _c("When it joined the organization", f"{ACC}.JoinedTimestamp"),
+            "parent_id": _c(
+                "The OU or root it sits in; NULL when the walk could not reach it",
+                "organizations:ListAccountsForParent ParentId (the request)",
+            ),
+            "tags": _c("Account tags: not collected, always NULL"),
         },
     )
 )

@@ -35,6 +35,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     # A subscription's ARN appears only once it is confirmed; its endpoint is stable.
     "aws_sns_topic_subscription": ("account_id", "region", "topic_arn", "protocol", "endpoint"),
     "aws_securityhub_hub": ("account_id", "region"),
+    # account_id is the answering (management) account; id is the root, OU or member.
+    "aws_organizations_root": ("account_id", "id"),
+    "aws_organizations_organizational_unit": ("account_id", "id"),
+    "aws_organizations_account": ("account_id", "id"),
 }
 # Not compared: the raw API objects repeat the columns, and these move on every run
 # without anything having been changed by anyone (include_volatile=True shows them).

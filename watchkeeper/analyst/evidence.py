@@ -62,12 +62,17 @@ def parquet_files(root: Path, table: str) -> list[str]:
     return sorted(glob.glob(str(root / table / "**" / "*.parquet"), recursive=True))
 
 
+def _empty_view(table: str, qualified: str) -> str:
+    """A view with the table's columns and no rows: for a source that predates the table."""
+    select = ", ".join(f'CAST(NULL AS {k}) AS "{c}"' for c, k in schema_columns()[table])
+    return f"CREATE VIEW {qualified} AS SELECT {select} WHERE false"
+
+
 def _parquet_view(root: Path, table: str, qualified: str) -> str:
     columns = schema_columns()[table]
     files = parquet_files(root, table)
     if not files:
-        select = ", ".join(f'CAST(NULL AS {k}) AS "{c}"' for c, k in columns)
-        return f"CREATE VIEW {qualified} AS SELECT {select} WHERE false"
+        return _empty_view(table, qualified)
     # Partition columns are written into the files too, so hive partitioning is not needed
     # to read them back, and their types come from the schema (account ids stay text).
     select = ", ".join(f'CAST("{c}" AS {k}) AS "{c}"' for c, k in columns)
@@ -119,9 +124,21 @@ def open_evidence(
             except duckdb.Error as exc:
                 first = str(exc).splitlines()[0]
                 raise StoreError(f"cannot open database {source}: {first}") from None
+            # Attached as it is (never migrated): a file of an older schema lacks the tables
+            # added since, which then show as empty.
+            stored = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_catalog = ? AND table_schema = 'history'",
+                    [SOURCE_ALIAS],
+                ).fetchall()
+            }
             for table in HISTORY_TABLES:
                 con.execute(
                     f"CREATE VIEW history.{table} AS SELECT * FROM {SOURCE_ALIAS}.history.{table}"
+                    if table in stored
+                    else _empty_view(table, f"history.{table}")
                 )
             con.execute(f"CREATE VIEW main.snapshot AS SELECT * FROM {SOURCE_ALIAS}.main.snapshot")
             present = {

@@ -45,6 +45,11 @@ def caller_identity(clients: Clients, region: str) -> Caller:
 
 def organization_accounts(clients: Clients, region: str) -> list[str]:
     """Active accounts of the caller's organization (management or delegated admin)."""
+    return active_account_ids(organization_listing(clients, region))
+
+
+def organization_listing(clients: Clients, region: str) -> list[dict[str, Any]]:
+    """Every account of the caller's organization as ListAccounts returns it."""
     try:
         accounts = paginate(clients.get("organizations", region), "list_accounts", "Accounts")
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
@@ -53,8 +58,12 @@ def organization_accounts(clients: Clients, region: str) -> list[str]:
             f"--organization: cannot list the organization's accounts ({code}): {message}; "
             "run from the management account or a delegated administrator"
         ) from None
+    return accounts
+
+
+def active_account_ids(listing: list[dict[str, Any]]) -> list[str]:
     # 'State' replaces 'Status' in newer API versions; accept either.
-    active = [a["Id"] for a in accounts if (a.get("State") or a.get("Status")) in ("ACTIVE", None)]
+    active = [a["Id"] for a in listing if (a.get("State") or a.get("Status")) in ("ACTIVE", None)]
     return sorted(active)
 
 

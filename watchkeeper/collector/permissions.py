@@ -21,7 +21,13 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 # Needed only by the identity that starts the collection.
 CALLER_ACTIONS: dict[str, tuple[str, ...]] = {
-    "organizations": ("ListAccounts",),  # --organization
+    # --organization: the account list, then the OU tree walked from the roots
+    "organizations": (
+        "ListAccounts",
+        "ListRoots",
+        "ListOrganizationalUnitsForParent",
+        "ListAccountsForParent",
+    ),
     "sts": ("AssumeRole",),  # --account/--organization with --role-name
 }
 # Called but never denied by IAM.
@@ -55,7 +61,7 @@ def caller_policy(role_name: str = "watchkeeper-reader") -> str:
             {
                 "Sid": "WatchkeeperListOrganization",
                 "Effect": "Allow",
-                "Action": ["organizations:ListAccounts"],
+                "Action": sorted(f"organizations:{op}" for op in CALLER_ACTIONS["organizations"]),
                 "Resource": "*",
             },
             {

@@ -7,11 +7,19 @@ import gc
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from watchkeeper.collector import accounts, cloudtrail, cloudwatch, logs, securityhub, sns
+from watchkeeper.collector import (
+    accounts,
+    cloudtrail,
+    cloudwatch,
+    logs,
+    organizations,
+    securityhub,
+    sns,
+)
 from watchkeeper.collector.aws import (
     DEFAULT_REGION,
     AwsOptions,
@@ -39,6 +47,9 @@ class CollectRequest:
     regions: tuple[str, ...] = ()
     shard: str | None = None  # "I/N": collect only this worker's share of the accounts
     aws: AwsOptions = field(default_factory=AwsOptions)
+    # Walk the organization's tree (OUs) from the caller even when the accounts are listed
+    # explicitly; --organization always does.
+    organization_units: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,11 +128,17 @@ class _Sink:
 
 def _targets(
     request: CollectRequest, base: Clients, caller: accounts.Caller, home: str
-) -> list[str]:
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The accounts to collect, and the ListAccounts answer when there was one."""
     if request.organization:
         if not request.role_name:
             raise CollectorSetupError("--organization needs --role-name (the role to assume)")
-        return accounts.organization_accounts(base, home)
+        listing = accounts.organization_listing(base, home)
+        return accounts.active_account_ids(listing), listing
+    return _listed_targets(request, caller), []
+
+
+def _listed_targets(request: CollectRequest, caller: accounts.Caller) -> list[str]:
     if request.accounts:
         others = [a for a in request.accounts if a != caller.account_id]
         if others and not request.role_name:
@@ -178,7 +195,7 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     home = session.region_name or DEFAULT_REGION
     base = Clients(session, request.aws, telemetry)
     caller = accounts.caller_identity(base, home)
-    targets = _targets(request, base, caller, home)
+    targets, listing = _targets(request, base, caller, home)
     if request.shard:
         everyone = targets
         targets = shard_accounts(everyone, request.shard)
@@ -195,6 +212,19 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     reporter.begin(len(targets) * len(regions) if regions else 0)
 
     with ThreadPoolExecutor(max_workers=max(1, request.aws.concurrency)) as pool:
+        # The tree is written by the run (or shard) that collects the caller's own account:
+        # its rows carry that account's id, and shards must not write it twice.
+        tree = (
+            pool.submit(
+                _collect_organization,
+                Scope(base, caller.account_id, home, caller.partition, errors),
+                listing,
+                sink,
+                reporter,
+            )
+            if (request.organization or request.organization_units) and caller.account_id in targets
+            else None
+        )
         setups = list(
             pool.map(
                 lambda acct: _setup_account(
@@ -214,6 +244,8 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         )
         trail_rows = collection.tables.get("aws_cloudtrail_trail", [])
         details = _trail_details(pool, setups, trail_rows, caller, errors)
+        if tree is not None:
+            tree.result()  # re-raises what attempt() does not record (a refused write)
     for row in trail_rows:
         detail = details.get(row["arn"])
         if detail is not None:
@@ -334,6 +366,25 @@ def _collect_unit(
     reporter.unit_done(
         UnitSummary(acct.account_id, region, counts, errors.count() - before), telemetry
     )
+
+
+def _collect_organization(
+    scope: Scope, listing: list[dict[str, Any]], sink: _Sink, reporter: Reporter
+) -> None:
+    """The organization's roots, OUs and account placements, from the caller."""
+    # Its own error log, so the note below counts only the walk's failures.
+    walk = replace(scope, errors=ErrorLog())
+    tree = organizations.fetch(walk, listing)
+    sink.add("aws_organizations_root", organizations.root_rows(tree, walk))
+    sink.add("aws_organizations_organizational_unit", organizations.unit_rows(tree, walk))
+    sink.add("aws_organizations_account", organizations.account_rows(tree, walk))
+    for error in walk.errors.errors:
+        scope.errors.add(error)
+    if walk.errors.errors:
+        reporter.note(
+            f"organization: {len(walk.errors.errors)} call(s) of the OU walk failed; "
+            "accounts under those parents have no OU placement"
+        )
 
 
 def _trail_details(

@@ -13,9 +13,12 @@ import duckdb
 
 from watchkeeper.errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # from-version → the script that upgrades a file to from-version + 1
-MIGRATIONS: dict[int, str] = {1: "migrations/0002_collector_host.sql"}
+MIGRATIONS: dict[int, str] = {
+    1: "migrations/0002_collector_host.sql",
+    2: "migrations/0003_organizations.sql",
+}
 
 # Tables of collected rows, in the order hashes and exports walk them.
 RESOURCE_TABLES: tuple[str, ...] = (
@@ -28,6 +31,9 @@ RESOURCE_TABLES: tuple[str, ...] = (
     "aws_sns_topic",
     "aws_sns_topic_subscription",
     "aws_securityhub_hub",
+    "aws_organizations_root",
+    "aws_organizations_organizational_unit",
+    "aws_organizations_account",
 )
 
 

@@ -38,6 +38,13 @@ _META_COLUMNS = (
 # Columns added by a later schema: hashed only for snapshots written under that schema, so a
 # migrated file keeps every older snapshot's hash verifiable.
 COLUMN_SINCE: dict[tuple[str, str], int] = {("snapshot", "collector_host"): 2}
+# Tables added by a later schema, the same way: an older snapshot's hash never had a
+# "<table> 0" section for them, so they are left out of it entirely.
+TABLE_SINCE: dict[str, int] = {
+    "aws_organizations_root": 3,
+    "aws_organizations_organizational_unit": 3,
+    "aws_organizations_account": 3,
+}
 
 
 def _canonical(value: Any) -> Any:
@@ -120,6 +127,8 @@ def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
     h.update(_line(meta_columns, row).encode())
     types = column_types(con)
     for table in (*RESOURCE_TABLES, "collection_error"):
+        if TABLE_SINCE.get(table, 1) > written_under:
+            continue
         columns = {c: t for c, t in types[table].items() if c != "snapshot_id" and hashed(table, c)}
         lines = _table_lines(con, table, columns, snapshot_id)
         h.update(f"\n{table} {len(lines)}\n".encode())

@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 2 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 3 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -228,4 +228,44 @@ CREATE TABLE IF NOT EXISTS history.aws_securityhub_hub (
     auto_enable_controls        BOOLEAN,
     control_finding_generator   VARCHAR,
     raw                         JSON
+);
+
+CREATE TABLE IF NOT EXISTS history.aws_organizations_root (
+    snapshot_id   INTEGER NOT NULL,
+    account_id    VARCHAR NOT NULL,   -- the management account or delegated administrator
+    region        VARCHAR NOT NULL,   -- the region the Organizations calls used
+    id            VARCHAR NOT NULL,   -- r-…
+    name          VARCHAR,
+    arn           VARCHAR,
+    policy_types  JSON,
+    raw           JSON
+);
+
+CREATE TABLE IF NOT EXISTS history.aws_organizations_organizational_unit (
+    snapshot_id   INTEGER NOT NULL,
+    account_id    VARCHAR NOT NULL,   -- the management account or delegated administrator
+    region        VARCHAR NOT NULL,
+    id            VARCHAR NOT NULL,   -- ou-…
+    name          VARCHAR,
+    arn           VARCHAR,
+    parent_id     VARCHAR,            -- the OU or root it sits in
+    path          VARCHAR,            -- Steampipe's: ids from the root, '.'-joined, '-' → '_'
+    raw           JSON
+);
+
+CREATE TABLE IF NOT EXISTS history.aws_organizations_account (
+    snapshot_id       INTEGER NOT NULL,
+    account_id        VARCHAR NOT NULL,   -- the account whose API answered, not the member
+    region            VARCHAR NOT NULL,
+    id                VARCHAR NOT NULL,   -- the member account
+    name              VARCHAR,
+    arn               VARCHAR,
+    email             VARCHAR,
+    status            VARCHAR,
+    joined_method     VARCHAR,
+    joined_timestamp  TIMESTAMPTZ,
+    -- The OU or root the account sits in; NULL when the tree walk could not reach it.
+    parent_id         VARCHAR,
+    tags              JSON,               -- not collected (ListTagsForResource): NULL
+    raw               JSON
 );

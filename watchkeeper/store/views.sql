@@ -59,3 +59,17 @@ JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 CREATE OR REPLACE VIEW aws_securityhub_hub AS
 SELECT t.* FROM history.aws_securityhub_hub AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
+
+-- The organization's tree carries the answering (management or delegated-admin) account's
+-- id, so the same join shows the tree of the latest complete snapshot that collected it.
+CREATE OR REPLACE VIEW aws_organizations_root AS
+SELECT t.* FROM history.aws_organizations_root AS t
+JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
+
+CREATE OR REPLACE VIEW aws_organizations_organizational_unit AS
+SELECT t.* FROM history.aws_organizations_organizational_unit AS t
+JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
+
+CREATE OR REPLACE VIEW aws_organizations_account AS
+SELECT t.* FROM history.aws_organizations_account AS t
+JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
