@@ -6,9 +6,10 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, control_sort_key
 
@@ -49,22 +50,38 @@ def print_counts(run: CheckRun, console: Console = out) -> None:
     )
 
 
+def header_line(run: CheckRun) -> str:
+    """What was judged: benchmark, snapshot (when collected), strictness, how many accounts."""
+    accounts = len({r.account_id for r in run.results})
+    return (
+        f"{run.benchmark} · snapshot {run.snapshot.id} "
+        f"({run.snapshot.collected_at:%Y-%m-%d %H:%M}) · {run.profile} strictness · "
+        f"{accounts} account{'' if accounts == 1 else 's'}"
+    )
+
+
+def print_header(run: CheckRun, console: Console = out) -> None:
+    console.print(Text(header_line(run), style="bold"))
+
+
 def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:
-    """Failing items first; readable at a glance, coloured on a terminal."""
-    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
+    """One row per result, failing items first (`check --all`): the reason column keeps
+    most of the width and wraps, so every word is there at 80 columns."""
+    print_header(run, console)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("status", no_wrap=True)
     table.add_column("control", no_wrap=True)
     table.add_column("account", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("reason", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
     shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
     for r in sorted(
         shown, key=lambda r: (STATUS_ORDER[r.status], r.account_id, control_sort_key(r.control_id))
     ):
         table.add_row(
-            f"{r.control_id} {r.topic}",
+            Text(r.status.upper(), style=STATUS_STYLE[r.status]),
+            r.control_id,
             r.account_id,
-            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
-            escape(r.reason),
+            Text(r.reason),
         )
     if shown:
         console.print(table)
