@@ -37,6 +37,7 @@ LABEL_MIN, LABEL_MAX, LABEL_BLOCKED = 12, 36, 20
 # The per-account grid: one character per control, and how wide the account column gets.
 GRID_MARK: dict[Status, str] = {"pass": ".", "fail": "F", "error": "E", "manual": "M"}
 GRID_LABEL_MAX = 30
+ACCOUNT_ID_WIDTH = 12
 # What a column costs beside its text: a space of padding each side and the divider.
 COLUMN_GAP = 3
 
@@ -151,7 +152,10 @@ def _print_account_grid(m: Matrix, console: Console, names: Mapping[str, str]) -
         for i in range(len(m.columns))
     ]
     pass_w = max(len("passed"), *(len(p) for p in passed)) + 1
-    label_w = min(max(len("account"), *(len(x) for x in labels)), GRID_LABEL_MAX)
+    # Account names are cut (never the id) so that every control fits in one block.
+    room_for_label = console.width - pass_w - sum(cell_w)
+    longest = max(len("account"), *(len(x) for x in labels))
+    label_w = min(longest, GRID_LABEL_MAX, max(room_for_label, ACCOUNT_ID_WIDTH))
     # Controls in blocks that fit beside the account and passed columns.
     blocks: list[list[int]] = [[]]
     used, room = 0, max(console.width - label_w - pass_w, max(cell_w))
@@ -170,7 +174,8 @@ def _print_account_grid(m: Matrix, console: Console, names: Mapping[str, str]) -
         console.print(top, no_wrap=True, crop=True)
         console.print(bottom, style="bold", no_wrap=True, crop=True)
         for a, label in enumerate(labels):
-            line = Text(label[:label_w].ljust(label_w) + passed[a].rjust(pass_w))
+            shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
+            line = Text(shown.ljust(label_w) + passed[a].rjust(pass_w))
             for i in block:
                 worst = m.rows[i].cells[a].worst
                 mark = GRID_MARK[worst] if worst else "-"

@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from watchkeeper.queries.org import UNPLACED, OrgPlacement, ou_label
 from watchkeeper.queries.results import STATUSES, Result, Status, control_sort_key
+
+if TYPE_CHECKING:
+    from watchkeeper.queries.org import OrgPlacement
 
 # "Failures" are what needs a person: manual and pass results are not listed.
 FAILING: tuple[Status, ...] = ("fail", "error")
@@ -88,7 +90,8 @@ def failure_groups(
 ) -> list[FailureGroup]:
     """Failing results grouped by (account, status, reason), most significant first.
 
-    Order: fail before error, then groups covering more controls, then account, then reason.
+    Order: fail before error, then groups covering more controls, then account, then the
+    first control.
     ``results`` should be the whole run (passes too): the controls judged in it decide
     which ranges are contiguous, unless ``judged`` gives that order explicitly. ``ou_of``
     maps account id → OU path (see :func:`ou_paths`); accounts missing from it get None.
@@ -114,14 +117,20 @@ def failure_groups(
             )
         )
     groups.sort(
-        key=lambda g: (FAILING.index(g.status), -len(g.control_ids), g.account_id, g.reason)
+        key=lambda g: (
+            FAILING.index(g.status),
+            -len(g.control_ids),
+            g.account_id,
+            control_sort_key(g.control_ids[0]),
+            g.reason,
+        )
     )
     return groups
 
 
 def ou_paths(placements_: Mapping[str, OrgPlacement]) -> dict[str, str]:
     """Account id → OU path, from ``queries.org.placements``: the ``ou_of`` argument."""
-    return {a: ou_label(placements_, a) for a in placements_}
+    return {a: p.ou_path for a, p in placements_.items()}
 
 
 # --- the matrix -----------------------------------------------------------------------------
@@ -209,6 +218,10 @@ def matrix(
     accounts, else per control only."""
     accounts = sorted({r.account_id for r in results})
     if ou_of:
+        # Here, not at the top: queries.org brings DuckDB, which rendering a run without
+        # organization data (and `check`'s start-up) does without.
+        from watchkeeper.queries.org import UNPLACED
+
         kind: MatrixKind = "ou"
         column_of = {a: ou_of.get(a, UNPLACED) for a in accounts}
         keys = sorted(set(column_of.values()), key=lambda k: (k == UNPLACED, k))
