@@ -10,8 +10,12 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from watchkeeper.cli.output import print_results
-from watchkeeper.cli.summary_view import FAILURE_LINES, MORE_HINT, print_summary
+from watchkeeper.cli.summary_view import (
+    FAILURE_LINES,
+    MORE_HINT,
+    print_all_results,
+    print_summary,
+)
 from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, Status
 
 WIDTH = 80
@@ -52,7 +56,7 @@ def generated_run(accounts: int, *, ous: bool = False) -> CheckRun:
 def render(run: CheckRun, *, everything: bool = False) -> list[str]:
     console = Console(file=io.StringIO(), width=WIDTH, no_color=True)
     if everything:
-        print_results(run, console=console)
+        print_all_results(run, console=console)
     else:
         print_summary(run, console=console)
     text = console.file.getvalue()  # type: ignore[attr-defined]

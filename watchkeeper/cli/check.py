@@ -22,9 +22,9 @@ from watchkeeper.cli.options import (
     ProfileAliasOption,
     StrictnessOption,
 )
-from watchkeeper.cli.output import err, print_results
+from watchkeeper.cli.output import err
 from watchkeeper.cli.registry import add_commands
-from watchkeeper.cli.summary_view import print_summary
+from watchkeeper.cli.summary_view import print_all_results, print_summary
 from watchkeeper.config import load_file, resolve_db
 
 # Each command imports what it runs (see cli/__init__.py).
@@ -84,7 +84,7 @@ def check(
             attestations=settings.attestations,
         )
     )
-    show = print_results if all_results else print_summary
+    show = print_all_results if all_results else print_summary
     if output is not None:
         with output.open("w", encoding="utf-8") as fh:
             if fmt == "table":  # the same view, as plain text at 80 columns

@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -65,23 +65,21 @@ def print_header(run: CheckRun, console: Console = out) -> None:
 
 
 def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:
-    """One row per result, failing items first (`check --all`): the reason column keeps
-    most of the width and wraps, so every word is there at 80 columns."""
-    print_header(run, console)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("status", no_wrap=True)
+    """Failing items first; readable at a glance, coloured on a terminal."""
+    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
     table.add_column("control", no_wrap=True)
     table.add_column("account", no_wrap=True)
-    table.add_column("reason", overflow="fold", ratio=1)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason", overflow="fold")
     shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
     for r in sorted(
         shown, key=lambda r: (STATUS_ORDER[r.status], r.account_id, control_sort_key(r.control_id))
     ):
         table.add_row(
-            Text(r.status.upper(), style=STATUS_STYLE[r.status]),
-            r.control_id,
+            f"{r.control_id} {r.topic}",
             r.account_id,
-            Text(r.reason),
+            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
+            escape(r.reason),
         )
     if shown:
         console.print(table)

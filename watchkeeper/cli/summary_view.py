@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watchkeeper.cli.output import STATUS_STYLE, out, print_counts, print_header
-from watchkeeper.queries.results import CheckRun, Status
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Status, control_sort_key
 from watchkeeper.queries.summary import (
     FailureGroup,
     Matrix,
@@ -251,3 +251,28 @@ def print_summary(
     print_failures(
         failure_groups(run.results, run.ou_paths or None), console, names=names, limit=limit
     )
+
+
+def print_all_results(run: CheckRun, *, console: Console = out) -> None:
+    """`check --all`: one row per result, failing items first. The control column holds
+    the id only (the topic is in JSON), so the reason keeps most of the width and wraps:
+    every word is there at 80 columns."""
+    print_header(run, console)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("status", no_wrap=True)
+    table.add_column("control", no_wrap=True)
+    table.add_column("account", no_wrap=True)
+    table.add_column("reason", overflow="fold", ratio=1)
+    for r in sorted(
+        run.results,
+        key=lambda r: (STATUS_ORDER[r.status], r.account_id, control_sort_key(r.control_id)),
+    ):
+        table.add_row(
+            Text(r.status.upper(), style=STATUS_STYLE[r.status]),
+            r.control_id,
+            r.account_id,
+            Text(r.reason),
+        )
+    if run.results:
+        console.print(table)
+    print_counts(run, console)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from watchkeeper.queries.results import STATUSES, Result, Status, control_sort_key
@@ -43,7 +43,8 @@ class FailureGroup:
     control_ids: tuple[str, ...]  # in control_sort_key order
     controls_label: str  # "4.1–4.15", or "4.1, 4.3–4.5"
     ou_path: str | None  # from queries.org when placements are given
-    results: tuple[Result, ...] = ()  # the grouped results, in control order
+    # The grouped results, in control order; left out of ==/hash (their evidence is a dict).
+    results: tuple[Result, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def line(self) -> str:
