@@ -18,11 +18,13 @@ from watchkeeper.cli.options import (
     ConfigOption,
     ControlsOption,
     DbOption,
+    OuOption,
     ProfileAliasOption,
     StrictnessOption,
 )
-from watchkeeper.cli.output import err, print_results
+from watchkeeper.cli.output import err
 from watchkeeper.cli.registry import add_commands
+from watchkeeper.cli.summary_view import print_all_results, print_summary
 from watchkeeper.config import load_file, resolve_db
 
 # Each command imports what it runs (see cli/__init__.py).
@@ -37,6 +39,7 @@ def check(
     benchmark: BenchmarkOption = None,
     control: ControlsOption = None,
     account: AccountFilterOption = None,
+    ou: OuOption = None,
     snapshot: Annotated[
         int | None, typer.Option(help="Snapshot id; judge this one [latest per account]")
     ] = None,
@@ -51,6 +54,10 @@ def check(
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 on: fail (fail or error), error (error only), never")
     ] = "fail",
+    all_results: Annotated[
+        bool,
+        typer.Option("--all", help="Table format: every result, one row each [a summary]"),
+    ] = False,
 ) -> None:
     """Judge the CIS monitoring controls on a snapshot and store the verdicts."""
     from watchkeeper.queries.check import CheckRequest
@@ -71,20 +78,22 @@ def check(
             benchmark=settings.benchmark,
             controls=tuple(control or ()),
             accounts=tuple(account or ()),
+            ous=tuple(ou or ()),
             snapshot_id=snapshot,
             profile=settings.profile,
             attestations=settings.attestations,
         )
     )
+    show = print_all_results if all_results else print_summary
     if output is not None:
         with output.open("w", encoding="utf-8") as fh:
-            if fmt == "table":  # the same table, as plain text
-                print_results(run, console=Console(file=fh, width=160, no_color=True))
+            if fmt == "table":  # the same view, as plain text at 80 columns
+                show(run, console=Console(file=fh, width=80, no_color=True))
             else:
                 fh.write(formats.render(run, fmt))
         err.print(f"wrote {output}")
     elif fmt == "table":
-        print_results(run)
+        show(run)
     else:
         sys.stdout.write(formats.render(run, fmt))
     counts = run.counts()

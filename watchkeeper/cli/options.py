@@ -77,6 +77,14 @@ AccountFilterOption = Annotated[
     list[str] | None,
     typer.Option("--account", "-a", help="Account id (repeatable); only these [all]"),
 ]
+OuOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ou",
+        help="Organizational unit: id (ou-…) or name path (Workloads/Prod), with the accounts "
+        "below it (repeatable); only these [all]",
+    ),
+]
 SINCE_HELP = "First day of the timeline (2026-07-01)"
 
 # --- what to collect (`collect` and `run`) -------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, control_sort_key
 
@@ -47,6 +48,20 @@ def print_counts(run: CheckRun, console: Console = out) -> None:
         " · ".join(f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in run.counts().items())
         + (f" · stored as run {run.run_id}" if run.run_id is not None else "")
     )
+
+
+def header_line(run: CheckRun) -> str:
+    """What was judged: benchmark, snapshot (when collected), strictness, how many accounts."""
+    accounts = len({r.account_id for r in run.results})
+    return (
+        f"{run.benchmark} · snapshot {run.snapshot.id} "
+        f"({run.snapshot.collected_at:%Y-%m-%d %H:%M}) · {run.profile} strictness · "
+        f"{accounts} account{'' if accounts == 1 else 's'}"
+    )
+
+
+def print_header(run: CheckRun, console: Console = out) -> None:
+    console.print(Text(header_line(run), style="bold"))
 
 
 def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:

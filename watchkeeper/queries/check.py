@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -15,7 +16,7 @@ import duckdb
 from watchkeeper import __version__
 from watchkeeper.errors import UserError
 from watchkeeper.queries import attestations as attest
-from watchkeeper.queries import coverage, reference
+from watchkeeper.queries import coverage, org, reference
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, Catalog, Control, load_catalog
 from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, results_digest
 from watchkeeper.queries.verdicts import (
@@ -43,6 +44,8 @@ class CheckRequest:
     benchmark: str = DEFAULT_BENCHMARK
     controls: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
+    # OU selectors (queries.org): only accounts under one of them; with ``accounts``, both.
+    ous: tuple[str, ...] = ()
     snapshot_id: int | None = None
     profile: str = "full"
     attestations: Path | None = None
@@ -231,7 +234,28 @@ def _snapshot_ref(
     return SnapshotRef(row[0], row[1], row[2]), ids
 
 
-def _store(con: duckdb.DuckDBPyConnection, run: CheckRun, request: CheckRequest) -> int:
+def _selected_accounts(
+    request: CheckRequest, placements: Mapping[str, org.OrgPlacement], known: set[str]
+) -> tuple[str, ...]:
+    """The accounts to judge (empty: all): --account, narrowed by --ou when given."""
+    if not request.ous:
+        return request.accounts
+    # The organization lists accounts that may not have been collected; judge those that were.
+    under = org.select_accounts(placements, request.ous) & known
+    chosen = sorted(under & set(request.accounts)) if request.accounts else sorted(under)
+    if not chosen:
+        # An empty selection would read as "all accounts" downstream; say so instead.
+        what = "given with --account" if request.accounts else "collected in the snapshot"
+        raise CheckError(f"no account {what} is under --ou {', '.join(request.ous)}")
+    return tuple(chosen)
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    run: CheckRun,
+    request: CheckRequest,
+    accounts: tuple[str, ...],
+) -> int:
     row = con.execute(
         "INSERT INTO check_run (checked_at, tool_version, benchmark, profile, snapshot_id, "
         "snapshot_ids, controls, accounts, attestations, results_sha256) "
@@ -244,7 +268,7 @@ def _store(con: duckdb.DuckDBPyConnection, run: CheckRun, request: CheckRequest)
             request.snapshot_id,
             json.dumps(run.snapshot_ids),
             json.dumps(list(request.controls)),
-            json.dumps(list(request.accounts)),
+            json.dumps(list(accounts)),
             str(request.attestations) if request.attestations else None,
             results_digest(run.results),
         ],
@@ -293,13 +317,18 @@ def check(request: CheckRequest) -> CheckRun:
         missing = [a for a in request.accounts if a not in known]
         if missing:
             raise CheckError(f"account {missing[0]} is not in the snapshot")
-        results = evaluate(con, controls, request.profile, request.accounts)
+        placements = org.placements(con, ids)
+        accounts = _selected_accounts(request, placements, known)
+        results = evaluate(con, controls, request.profile, accounts)
         results = _apply_attestations(
             results, items, benchmark, request.today or datetime.now(UTC).date()
         )
-        run = CheckRun(benchmark, request.profile, datetime.now(UTC), snapshot, ids, results)
+        ou_paths = {a: p.ou_path for a, p in placements.items()}
+        run = CheckRun(
+            benchmark, request.profile, datetime.now(UTC), snapshot, ids, results, None, ou_paths
+        )
         if request.store:
-            run = CheckRun(**{**run.__dict__, "run_id": _store(con, run, request)})
+            run = CheckRun(**{**run.__dict__, "run_id": _store(con, run, request, accounts)})
         con.execute("COMMIT")
         return run
     except BaseException:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -63,6 +64,9 @@ class CheckRun:
     snapshot_ids: list[int]
     results: list[Result]
     run_id: int | None = None
+    # Account id → OU path ("Root/Workloads/Prod") when the snapshot holds organization data,
+    # for grouping on the terminal; not part of the JSON contract, so not in to_json().
+    ou_paths: Mapping[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)

@@ -1,0 +1,116 @@
+"""`check --ou`: OU selectors narrow every output format to the accounts below them.
+
+The organization tables are made by hand in the collected database (as test_org.py does),
+since collecting them is not this test's subject.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.awsfake.faultproxy import FaultProxy
+from tests.awsfake.scenarios import Estate
+from watchkeeper.cli import app
+from watchkeeper.collector import AwsOptions, CollectRequest, collect
+from watchkeeper.store import connect
+
+MGMT, PROD, SANDBOX = "111111111111", "222222222222", "333333333333"
+R = "us-east-1"
+runner = CliRunner()
+
+
+@pytest.fixture
+def org_db(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
+    for acct in (MGMT, PROD, SANDBOX):
+        a = estate.account(acct)
+        a.log_group("cloudtrail-logs")
+        a.trail("trail", log_group="cloudtrail-logs")
+    collect(
+        CollectRequest(
+            db=db,
+            accounts=(MGMT, PROD, SANDBOX),
+            role_name="reader",
+            regions=(R,),
+            aws=AwsOptions(endpoint_url=proxy.url),
+        )
+    )
+    con = connect(db)
+    try:
+        found = con.execute("SELECT max(snapshot_id) FROM snapshot").fetchone()
+        assert found is not None
+        snapshot = found[0]
+        con.execute(
+            "CREATE TABLE history.aws_organizations_organizational_unit "
+            "(snapshot_id INTEGER, id VARCHAR, name VARCHAR, parent_id VARCHAR)"
+        )
+        con.execute(
+            "CREATE TABLE history.aws_organizations_account "
+            "(snapshot_id INTEGER, id VARCHAR, name VARCHAR, parent_id VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO history.aws_organizations_organizational_unit VALUES (?, ?, ?, ?)",
+            [
+                (snapshot, "ou-r-work", "Workloads", "r-root"),
+                (snapshot, "ou-r-prod", "Prod", "ou-r-work"),
+                (snapshot, "ou-r-sand", "Sandbox", "ou-r-work"),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO history.aws_organizations_account VALUES (?, ?, ?, ?)",
+            [
+                (snapshot, MGMT, "management", "r-root"),
+                (snapshot, PROD, "prod", "ou-r-prod"),
+                (snapshot, SANDBOX, "sandbox", "ou-r-sand"),
+            ],
+        )
+    finally:
+        con.close()
+    return db
+
+
+def check(db: Path, *args: str) -> tuple[int, str, str]:
+    res = runner.invoke(app, ["check", "--db", str(db), "--fail-on", "never", *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+def json_accounts(stdout: str) -> set[str]:
+    return {r["account_id"] for r in json.loads(stdout)["results"]}
+
+
+def test_ou_narrows_every_format(org_db: Path) -> None:
+    code, stdout, _ = check(org_db, "-f", "json")
+    assert code == 0 and json_accounts(stdout) == {MGMT, PROD, SANDBOX}
+    code, stdout, _ = check(org_db, "--ou", "Workloads", "-f", "json")
+    assert code == 0 and json_accounts(stdout) == {PROD, SANDBOX}
+    code, stdout, _ = check(org_db, "--ou", "Workloads/Prod", "--ou", "ou-r-sand", "-f", "csv")
+    assert {r["account_id"] for r in csv.DictReader(io.StringIO(stdout))} == {PROD, SANDBOX}
+    code, stdout, _ = check(org_db, "--ou", "Workloads/Prod", "-f", "junit")
+    assert PROD in stdout and SANDBOX not in stdout and MGMT not in stdout
+    code, stdout, _ = check(org_db, "--ou", "Workloads/Prod", "-f", "markdown")
+    assert PROD in stdout and SANDBOX not in stdout
+    # The terminal: a matrix by OU, one failing item per account and cause, 80 columns.
+    code, stdout, _ = check(org_db)
+    assert code == 0
+    assert "passed, by OU" in stdout and "Workloads/" in stdout and "Sandbox" in stdout
+    assert all(len(line) <= 80 for line in stdout.splitlines())
+    failing = [line for line in stdout.splitlines() if line.startswith("FAIL ")]
+    assert failing and all(" · " in line for line in failing)
+    code, stdout, _ = check(org_db, "--ou", "Workloads/Prod", "--all")
+    assert code == 0 and PROD in stdout and SANDBOX not in stdout
+
+
+def test_ou_and_account_intersect_and_unknown_ou_is_an_error(org_db: Path) -> None:
+    code, stdout, _ = check(org_db, "--ou", "Workloads", "-a", SANDBOX, "-a", MGMT, "-f", "json")
+    assert code == 0 and json_accounts(stdout) == {SANDBOX}
+    code, stdout, stderr = check(org_db, "--ou", "Workloads/Prod", "-a", SANDBOX)
+    assert code == 2 and stdout == ""
+    assert stderr.strip() == "error: no account given with --account is under --ou Workloads/Prod"
+    code, stdout, stderr = check(org_db, "--ou", "Nowhere")
+    assert code == 2 and stdout == ""
+    assert stderr.strip() == "error: --ou Nowhere: no collected account is in that OU"
