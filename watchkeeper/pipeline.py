@@ -151,7 +151,7 @@ def _send(
     except EmailError as exc:
         return EmailOutcome(False, str(exc), diff, files, error=str(exc), attachments=mode)
     if composed.attachments.note:
-        detail += f"; {composed.attachments.note}"
+        detail += f". {composed.attachments.note}"
     return EmailOutcome(True, detail, diff, files, attachments=mode)
 
 

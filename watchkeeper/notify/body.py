@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -175,4 +174,3 @@ def text(body: Body) -> str:
         lines += ["", f"Attached: {', '.join(body.attached)}"]
     lines += ["", f"-- watchkeeper {body.version}"]
     return "\n".join(lines) + "\n"
-

@@ -35,6 +35,12 @@ def subject(run: CheckRun, prefix: str = "[watchkeeper]") -> str:
     return f"{prefix} {text}".strip()
 
 
+def wire_size(msg: EmailMessage) -> int:
+    """Bytes of the message as SMTP sends it: CRLF line ends, one more byte per line
+    (1.3% of a base64 attachment) than ``as_bytes()``."""
+    return len(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
+
+
 def message_limit(settings: EmailSettings) -> int:
     # SES refuses larger messages whatever the setting says; fit them in advance.
     if settings.transport == "ses":
@@ -97,7 +103,7 @@ def compose_within_limit(
     composed: Composed | None = None
     for plan in plans(run, attach, limit):
         msg = _message(run, settings, diff, plan, report_dir, now)
-        composed = Composed(msg, plan, len(msg.as_bytes()), limit)
+        composed = Composed(msg, plan, wire_size(msg), limit)
         if composed.size <= limit:
             break
     assert composed is not None  # plans() yields at least the full plan
