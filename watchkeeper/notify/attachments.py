@@ -26,6 +26,7 @@ from typing import Literal
 
 from watchkeeper.notify.errors import EmailError
 from watchkeeper.queries.results import CheckRun
+from watchkeeper.queries.summary import FAILING
 from watchkeeper.reports.formats import to_csv
 from watchkeeper.settings import MB
 
@@ -83,7 +84,7 @@ def _read(path: Path) -> bytes:
 
 
 def _failing_csv(run: CheckRun) -> bytes:
-    failing = [r for r in run.results if r.status in ("fail", "error")]
+    failing = [r for r in run.results if r.status in FAILING]
     return to_csv(replace(run, results=failing)).encode("utf-8")
 
 

@@ -10,6 +10,8 @@ or the report folder holds. Free text (reasons, titles) is clipped to :data:`TEX
 
 from __future__ import annotations
 
+import functools
+import textwrap
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from watchkeeper import __version__
 from watchkeeper.notify.attachments import AttachmentPlan
 from watchkeeper.notify.runs import Change, RunDiff
 from watchkeeper.queries.results import STATUSES, CheckRun
-from watchkeeper.queries.summary import FailureGroup, failure_groups
+from watchkeeper.queries.summary import FAILING, FailureGroup, failure_groups
 
 GROUP_LIMIT = 25
 ACCOUNT_LIMIT = 20
@@ -105,7 +107,7 @@ def build(
         accounts_total=len(accounts),
         groups=groups[:GROUP_LIMIT],
         groups_total=len(groups),
-        failing_total=sum(1 for r in run.results if r.status in ("fail", "error")),
+        failing_total=sum(1 for r in run.results if r.status in FAILING),
         diff=diff,
         changes=changes,
         attached=plan.names,
@@ -118,6 +120,7 @@ def build(
     )
 
 
+@functools.cache  # one per process: composing tries up to five messages (attachments.py)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("watchkeeper.reports", "templates"),
@@ -169,7 +172,11 @@ def text(body: Body) -> str:
     else:
         lines.append("No failing items.")
     if body.attachment_note:
-        lines += ["", body.attachment_note]
+        # Wrapped for plain-text readers; a path is never split.
+        note = textwrap.fill(
+            body.attachment_note, 78, break_long_words=False, break_on_hyphens=False
+        )
+        lines += ["", note]
     if body.attached:
         lines += ["", f"Attached: {', '.join(body.attached)}"]
     lines += ["", f"-- watchkeeper {body.version}"]
