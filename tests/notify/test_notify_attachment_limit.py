@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import zipfile
 from email.message import EmailMessage
@@ -18,6 +19,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import CIS_4_5, Estate
 from tests.notify.conftest import Inbox, SmtpFactory, attachments, body
 from tests.notify.runs_in_memory import org_run
+from tests.notify.test_pipeline_run import compliant, run_folders, write_config
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.notify import SES_MAX_BYTES, compose_within_limit, deliver
 from watchkeeper.notify.message import message_limit
@@ -167,3 +169,24 @@ def test_limit_flag_on_the_email_command(
     assert name.endswith(".zip")
     assert "attached compressed as" in res.stdout  # the delivery line says it too
     assert list((tmp_path / "out").glob("*/*.html"))  # the report itself stays on disk
+
+
+def test_run_reads_the_limit_from_the_config_and_records_what_it_did(
+    cli_app: typer.Typer,
+    smtp_server: SmtpFactory,
+    estate: Estate,
+    proxy: FaultProxy,
+    tmp_path: Path,
+) -> None:
+    compliant(estate.account(), broken="root_account_usage")
+    inbox = smtp_server("plain")
+    cfg = write_config(tmp_path, proxy, inbox.port, "max_attachment_mb = 0.1")
+    res = runner.invoke(cli_app, ["run", "--config", str(cfg), "--quiet"])
+    assert res.exit_code == 1, res.output  # a finding; the e-mail went
+    got = inbox.messages[0]
+    assert got.size <= 0.1 * 1024 * KB  # the HTML report is ~170 KB, ~25 KB zipped
+    assert [n[-4:] for n in attachments(got.message)] == [".zip"]
+    (folder,) = run_folders(tmp_path)
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["email"]["attachments"] == "compressed"
+    assert "attached compressed as" in manifest["email"]["detail"]
