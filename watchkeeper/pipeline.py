@@ -27,6 +27,7 @@ from watchkeeper.notify import (
     compose_within_limit,
     deliver,
     load_run,
+    ou_paths_of,
 )
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
@@ -144,7 +145,9 @@ def _send(
     missing = tuple(f for f in settings.attach if f not in files)
     if missing:
         files.update(write_report_files(db, run, report_dir, missing, attestations=attestations))
-    composed = compose_within_limit(run, settings, files, diff, report_dir)
+    composed = compose_within_limit(
+        run, settings, files, diff, report_dir, ou_of=ou_paths_of(db, run)
+    )
     mode = composed.attachments.mode
     try:
         detail = deliver(composed.message, settings)

@@ -43,3 +43,11 @@ def test_small_estate_lists_everything() -> None:
     assert "more in the report" not in text and "more accounts" not in text
     assert 'id="more"' not in html
     assert text.count(" · " + account_id(2) + ":") == 2 and f"4.16 · {account_id(2)}" in text
+
+
+def test_groups_name_the_ou_when_the_organization_was_collected() -> None:
+    ou_of = {account_id(1): "Root/Workloads/Prod"}
+    msg = compose_within_limit(org_run(2), SETTINGS, ou_of=ou_of).message
+    assert f"FAIL  [Root/Workloads/Prod] 4.1–4.15 · {account_id(1)}:" in body(msg, "plain")
+    assert f"FAIL  4.1–4.15 · {account_id(0)}:" in body(msg, "plain")
+    assert "Root/Workloads/Prod</span>" in body(msg, "html")

@@ -20,6 +20,7 @@ from watchkeeper.notify.runs import (
     changes_since_previous,
     diff_runs,
     load_run,
+    ou_paths_of,
     previous_run,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "deliver",
     "diff_runs",
     "load_run",
+    "ou_paths_of",
     "previous_run",
     "send_ses",
     "send_smtp",

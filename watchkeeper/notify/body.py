@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -94,10 +95,14 @@ def _rest_in(plan: AttachmentPlan, report_dir: Path | None) -> str:
 
 
 def build(
-    run: CheckRun, diff: RunDiff | None, plan: AttachmentPlan, report_dir: Path | None
+    run: CheckRun,
+    diff: RunDiff | None,
+    plan: AttachmentPlan,
+    report_dir: Path | None,
+    ou_of: Mapping[str, str] | None = None,
 ) -> Body:
     accounts = _accounts(run)
-    groups = failure_groups(run.results)
+    groups = failure_groups(run.results, ou_of or None)
     changes = list(diff.changes[:CHANGE_LIMIT]) if diff is not None else []
     return Body(
         run=run,
@@ -166,7 +171,12 @@ def text(body: Body) -> str:
         lines.append("")
     if body.groups:
         lines.append(f"Failing items ({body.failing_total}), one line per account and reason:")
-        lines += [f"  {g.status.upper():5} {clip(g.line)}" for g in body.groups]
+        lines += [
+            f"  {g.status.upper():5} "
+            + (f"[{clip(g.ou_path, 80)}] " if g.ou_path else "")
+            + clip(g.line)
+            for g in body.groups
+        ]
         if body.groups_more:
             lines.append(f"  … and {body.groups_more} more {body.rest_in}")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -55,8 +56,9 @@ def _message(
     plan: AttachmentPlan,
     report_dir: Path | None,
     now: datetime | None,
+    ou_of: Mapping[str, str] | None,
 ) -> EmailMessage:
-    body = bodies.build(run, diff, plan, report_dir)
+    body = bodies.build(run, diff, plan, report_dir, ou_of)
     msg = EmailMessage()
     subj = subject(run, settings.subject_prefix)
     if diff is not None and diff.changes:
@@ -88,11 +90,13 @@ def compose_within_limit(
     diff: RunDiff | None = None,
     report_dir: Path | None = None,
     now: datetime | None = None,
+    ou_of: Mapping[str, str] | None = None,
 ) -> Composed:
     """The message with the ``settings.attach`` formats from ``files``, or the first smaller
     stand-in for them (notify/attachments.py) that keeps the encoded message within
     ``settings.max_message_bytes``. When nothing fits, the last (the body alone) is sent:
-    the body is bounded, so only a limit of a few KB gets there."""
+    the body is bounded, so only a limit of a few KB gets there. ``ou_of`` (account → OU
+    path, :func:`~watchkeeper.notify.runs.ou_paths_of`) labels the failure groups."""
     files = files or {}
     # The body travels as far as the attachments: mask subscriber endpoints the same way.
     run = redact_run(run)
@@ -102,7 +106,7 @@ def compose_within_limit(
     limit = message_limit(settings)
     composed: Composed | None = None
     for plan in plans(run, attach, limit):
-        msg = _message(run, settings, diff, plan, report_dir, now)
+        msg = _message(run, settings, diff, plan, report_dir, now, ou_of)
         composed = Composed(msg, plan, wire_size(msg), limit)
         if composed.size <= limit:
             break
@@ -117,7 +121,8 @@ def compose(
     diff: RunDiff | None = None,
     report_dir: Path | None = None,
     now: datetime | None = None,
+    ou_of: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """The message: text and HTML bodies, and the ``settings.attach`` formats from ``files``
     (or what stands in for them under the size limit)."""
-    return compose_within_limit(run, settings, files, diff, report_dir, now).message
+    return compose_within_limit(run, settings, files, diff, report_dir, now, ou_of).message

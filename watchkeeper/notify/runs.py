@@ -11,8 +11,10 @@ from typing import Any, cast
 
 import duckdb
 
+from watchkeeper.queries import org
 from watchkeeper.queries.evidence import Evidence
 from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, control_sort_key
+from watchkeeper.queries.summary import ou_paths
 from watchkeeper.store import StoreError, connect, get_snapshot, rows
 
 
@@ -188,3 +190,13 @@ def previous_run(db: Path, run: CheckRun) -> CheckRun | None:
 
 def changes_since_previous(db: Path, run: CheckRun) -> RunDiff:
     return diff_runs(previous_run(db, run), run)
+
+
+def ou_paths_of(db: Path, run: CheckRun) -> dict[str, str]:
+    """Account id → OU path for ``run``'s snapshots; empty when the organization was not
+    collected (the e-mail then groups by account alone)."""
+    con = connect(db, read_only=True)
+    try:
+        return ou_paths(org.placements(con, run.snapshot_ids))
+    finally:
+        con.close()
