@@ -25,9 +25,10 @@ from watchkeeper.notify import (
     EmailError,
     RunDiff,
     changes_since_previous,
-    compose,
+    compose_within_limit,
     deliver,
     load_run,
+    ou_paths_of,
 )
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
@@ -96,6 +97,8 @@ class EmailOutcome:
     diff: RunDiff | None
     files: dict[str, Path] = field(default_factory=dict)
     error: str | None = None
+    # What went with the message: full, compressed, summary or none (notify.attachments).
+    attachments: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -138,12 +141,17 @@ def _send(
     missing = tuple(f for f in settings.attach if f not in files)
     if missing:
         files.update(write_report_files(db, run, report_dir, missing, attestations=attestations))
-    message = compose(run, settings, files, diff, report_dir)
+    composed = compose_within_limit(
+        run, settings, files, diff, report_dir, ou_of=ou_paths_of(db, run)
+    )
+    mode = composed.attachments.mode
     try:
-        detail = deliver(message, settings)
+        detail = deliver(composed.message, settings)
     except EmailError as exc:
-        return EmailOutcome(False, str(exc), diff, files, error=str(exc))
-    return EmailOutcome(True, detail, diff, files)
+        return EmailOutcome(False, str(exc), diff, files, error=str(exc), attachments=mode)
+    if composed.attachments.note:
+        detail += f". {composed.attachments.note}"
+    return EmailOutcome(True, detail, diff, files, attachments=mode)
 
 
 @dataclass(frozen=True)
@@ -261,6 +269,11 @@ def _write_manifest(
         "files": {k: os.path.relpath(v, folder) for k, v in files.items()},
         "email": None
         if email is None
-        else {"sent": email.sent, "detail": email.detail, "error": email.error},
+        else {
+            "sent": email.sent,
+            "detail": email.detail,
+            "error": email.error,
+            "attachments": email.attachments,
+        },
     }
     (folder / "run.json").write_text(json.dumps(doc, indent=2) + "\n", "utf-8")

@@ -30,6 +30,10 @@ SECURITY = ("starttls", "tls", "none")
 ATTACHABLE = ("pdf", "html", "json", "csv")
 DEFAULT_RUN_OUTPUT = "watchkeeper-runs"
 DEFAULT_EMAIL_OUTPUT = "watchkeeper-reports"
+# The largest message `email` and `run` send, as encoded on the wire (base64 makes an
+# attachment 4/3 its size on disk). 10 MB is also SES v1's ceiling.
+MB = 1024 * 1024
+DEFAULT_MAX_MESSAGE_MB = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class EmailSettings:
     subject_prefix: str = "[watchkeeper]"
     smtp: SmtpSettings | None = None
     ses: SesSettings | None = None
+    # Over it the reports are zipped, then only the failing items attached (notify.attachments).
+    max_message_bytes: int = int(DEFAULT_MAX_MESSAGE_MB * MB)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -98,6 +104,7 @@ class EmailFlags:
     smtp_password_file: Path | None = None
     ses_region: str | None = None
     ses_endpoint_url: str | None = None
+    max_attachment_mb: float | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> EmailFlags:
@@ -135,6 +142,17 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
         raise ConfigError(f"{name}: unknown value {value!r}; choose {', '.join(allowed)}")
     return value
+
+
+def _megabytes(value: Any, name: str) -> int:
+    """A positive size in MB (fractions allowed: tests and strict relays want small ones)."""
+    try:
+        mb = float(value)
+    except (TypeError, ValueError):
+        mb = 0.0
+    if not mb > 0 or mb == float("inf"):
+        raise ConfigError(f"{name}: expected a positive number of MB, got {value!r}")
+    return int(mb * MB)
 
 
 def _address(value: str, name: str) -> str:
@@ -197,6 +215,15 @@ def email_settings(flags: EmailFlags, cfg: FileConfig) -> EmailSettings:
         False,
     )
     prefix = pick(None, "WATCHKEEPER_EMAIL_SUBJECT_PREFIX", cfg.get(e, "subject_prefix"))
+    max_bytes = _megabytes(
+        pick(
+            flags.max_attachment_mb,
+            "WATCHKEEPER_EMAIL_MAX_ATTACHMENT_MB",
+            cfg.get(e, "max_attachment_mb"),
+            DEFAULT_MAX_MESSAGE_MB,
+        ),
+        "--max-attachment-mb",
+    )
     smtp = ses = None
     if transport == "smtp":
         host = pick(flags.smtp_host, "WATCHKEEPER_SMTP_HOST", cfg.get(e, "smtp_host"))
@@ -264,6 +291,7 @@ def email_settings(flags: EmailFlags, cfg: FileConfig) -> EmailSettings:
         subject_prefix=str(prefix) if prefix is not None else "[watchkeeper]",
         smtp=smtp,
         ses=ses,
+        max_message_bytes=max_bytes,
     )
 
 

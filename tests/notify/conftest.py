@@ -45,6 +45,7 @@ class Received:
     message: EmailMessage
     tls: bool
     authenticated: bool
+    size: int = 0  # bytes of the message as received (what a size limit is measured on)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Inbox:
                 msg,
                 server.transport.get_extra_info("ssl_object") is not None,
                 bool(session.authenticated),
+                len(envelope.content),
             )
         )
         return "250 OK"

@@ -99,3 +99,19 @@ def test_run_settings(tmp_path: Path) -> None:
     assert s.output == Path("runs") and s.formats == ("pdf", "junit") and s.email
     with pytest.raises(ConfigError, match="unknown value 'docx'"):
         run_settings(None, ("docx",), None, cfg)
+
+
+def test_max_attachment_mb_flag_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mb = 1024 * 1024
+    default = email_settings(EmailFlags(), load_file(toml(tmp_path, BASE)))
+    assert default.max_message_bytes == 10 * mb
+    cfg = load_file(toml(tmp_path, BASE + "max_attachment_mb = 25\n"))
+    assert email_settings(EmailFlags(), cfg).max_message_bytes == 25 * mb
+    monkeypatch.setenv("WATCHKEEPER_EMAIL_MAX_ATTACHMENT_MB", "2.5")
+    assert email_settings(EmailFlags(), cfg).max_message_bytes == int(2.5 * mb)
+    flags = EmailFlags(max_attachment_mb=0.5)
+    assert email_settings(flags, cfg).max_message_bytes == mb // 2
+    for bad in ("0", "-1", "ten", "inf"):
+        monkeypatch.setenv("WATCHKEEPER_EMAIL_MAX_ATTACHMENT_MB", bad)
+        with pytest.raises(ConfigError, match="--max-attachment-mb: expected a positive number"):
+            email_settings(EmailFlags(), cfg)

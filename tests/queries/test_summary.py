@@ -100,9 +100,11 @@ def test_matrix_by_account_when_few() -> None:
     assert [r.control_id for r in m.rows] == JUDGED
 
 
-def test_matrix_by_ou_when_placed() -> None:
+def test_matrix_by_ou_when_placed_and_many() -> None:
     ou_of = {"111111111111": "Root/Security", "222222222222": "Root/Workloads/Sandbox"}
-    m = matrix([*demo_like(), result("4.1", "999999999999", "pass")], ou_of)
+    few = [*demo_like(), result("4.1", "999999999999", "pass")]
+    assert matrix(few, ou_of).kind == "account"  # a few accounts read best by name
+    m = matrix(few, ou_of, max_account_columns=2)
     assert m.kind == "ou"
     assert [(c.label, c.accounts) for c in m.columns] == [
         ("Security", 1),

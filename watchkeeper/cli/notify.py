@@ -68,6 +68,15 @@ OnlyOnChangeOption = Annotated[
         help="Send only when a verdict differs from the previous stored run",
     ),
 ]
+MaxAttachmentOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-attachment-mb",
+        help="Size limit of the e-mail in MB, measured on the encoded message (base64 makes "
+        "attachments 4/3 their size on disk); over it the reports are sent zipped, else only "
+        "the failing items [10, SES's ceiling; env WATCHKEEPER_EMAIL_MAX_ATTACHMENT_MB]",
+    ),
+]
 SmtpHostOption = Annotated[
     str | None, typer.Option("--smtp-host", help="SMTP server [env WATCHKEEPER_SMTP_HOST]")
 ]
@@ -112,6 +121,7 @@ def email(
     transport: TransportOption = None,
     attach: AttachOption = None,
     only_on_change: OnlyOnChangeOption = None,
+    max_attachment_mb: MaxAttachmentOption = None,
     smtp_host: SmtpHostOption = None,
     smtp_port: SmtpPortOption = None,
     smtp_security: SmtpSecurityOption = None,
@@ -215,6 +225,7 @@ def run(
     transport: TransportOption = None,
     attach: AttachOption = None,
     only_on_change: OnlyOnChangeOption = None,
+    max_attachment_mb: MaxAttachmentOption = None,
     smtp_host: SmtpHostOption = None,
     smtp_port: SmtpPortOption = None,
     smtp_security: SmtpSecurityOption = None,

@@ -215,21 +215,21 @@ def matrix(
     *,
     max_account_columns: int = MAX_ACCOUNT_COLUMNS,
 ) -> Matrix:
-    """By OU when ``ou_of`` has placements, else by account up to ``max_account_columns``
-    accounts, else per control only."""
+    """By account up to ``max_account_columns`` accounts (a reader wants names then), else
+    by OU when ``ou_of`` has placements, else per control only."""
     accounts = sorted({r.account_id for r in results})
-    if ou_of:
+    if len(accounts) <= max_account_columns:
+        kind: MatrixKind = "account"
+        column_of = {a: a for a in accounts}
+        keys = accounts
+    elif ou_of:
         # Here, not at the top: queries.org brings DuckDB, which rendering a run without
         # organization data (and `check`'s start-up) does without.
         from watchkeeper.queries.org import UNPLACED
 
-        kind: MatrixKind = "ou"
+        kind = "ou"
         column_of = {a: ou_of.get(a, UNPLACED) for a in accounts}
         keys = sorted(set(column_of.values()), key=lambda k: (k == UNPLACED, k))
-    elif len(accounts) <= max_account_columns:
-        kind = "account"
-        column_of = {a: a for a in accounts}
-        keys = accounts
     else:
         kind, column_of, keys = "control", {}, []
     members: dict[str, int] = defaultdict(int)
