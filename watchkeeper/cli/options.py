@@ -77,6 +77,12 @@ AccountFilterOption = Annotated[
     list[str] | None,
     typer.Option("--account", "-a", help="Account id (repeatable); only these [all]"),
 ]
+OuOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ou", help="Only accounts in this OU (id or name path, e.g. Workloads/Prod); repeatable"
+    ),
+]
 SINCE_HELP = "First day of the timeline (2026-07-01)"
 
 # --- what to collect (`collect` and `run`) -------------------------------------------------

@@ -88,6 +88,10 @@ class RawIndex:
             load("aws_securityhub_hub", "subscribed, hub_arn", "ORDER BY region"), "account_id"
         )
 
+    def restart(self) -> None:
+        """Begin a new appendix (the next evidence pack), keeping the loaded tables."""
+        self.objects = {}
+
     def _add(
         self, key: tuple[str, ...], kind: str, title: str, row: dict[str, Any], value: Any
     ) -> RawRef:
