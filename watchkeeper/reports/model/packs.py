@@ -7,6 +7,8 @@ of the whole run, so a pack can be tied to the main report it belongs to.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import replace
 
 import duckdb
@@ -21,9 +23,42 @@ from watchkeeper.reports.model.build import (
 )
 from watchkeeper.reports.model.raw import RawIndex
 from watchkeeper.reports.model.sections import control_sections
-from watchkeeper.reports.model.types import ReportModel
+from watchkeeper.reports.model.types import ChainBox, ControlSection, RawObject, ReportModel
 
 __all__ = ["PackBuilder"]
+
+_Key = tuple[str, str | None, str | None]
+
+
+def _key(b: ChainBox) -> _Key:
+    return (b.kind, b.name, b.arn)
+
+
+def _share(sections: list[ControlSection]) -> tuple[list[ControlSection], list[ChainBox]]:
+    """Mark held boxes that two or more of the account's chains show, and list each once:
+    15 chains through one trail and one topic need not draw them 15 times."""
+    seen = Counter(_key(b) for s in sections for v in s.verdicts for b in v.boxes)
+    shared: dict[_Key, ChainBox] = {}
+    out: list[ControlSection] = []
+    for s in sections:
+        verdicts = []
+        for v in s.verdicts:
+            boxes = []
+            for b in v.boxes:
+                if b.state == "held" and b.name is not None and seen[_key(b)] > 1:
+                    b = replace(b, shared=True)
+                    shared.setdefault(_key(b), b)
+                boxes.append(b)
+            verdicts.append(replace(v, boxes=boxes))
+        out.append(replace(s, verdicts=verdicts))
+    return out, list(shared.values())
+
+
+def _compact(o: RawObject) -> RawObject:
+    # One line per object (wrapped): a pack lists every object of the account, and pretty
+    # JSON's line a key would triple its pages.
+    text = json.dumps(json.loads(o.json), sort_keys=True, ensure_ascii=False)
+    return replace(o, json=text)
 
 
 class PackBuilder:
@@ -49,14 +84,16 @@ class PackBuilder:
         judged = [cid for cid in b.judged if cid in present]
         self._raw.restart()  # each pack's appendix holds its own objects only
         sections = control_sections(run, judged, b.controls, b.accounts, self._raw, b.redactor)
+        sections, shared = _share(sections)
         return ReportModel(
             cover=replace(b.cover, accounts=[account]),  # hashes stay the whole run's
             summary=summary_of(run, judged, b.controls, b.accounts, [account_id], {}),
             controls=sections,
-            raw_objects=list(self._raw.objects.values()),
+            raw_objects=[_compact(o) for o in self._raw.objects.values()],
             collection_errors=errors_of(b, account_id),
             rerun_commands=rerun_commands(b.run, account_id),
             views_sql=views_sql(),
             run=run,
             pack_account=account,
+            shared_boxes=shared,
         )

@@ -25,7 +25,7 @@ _SHOWN = (
     ("topic", "topic"),
 )
 # Names an account's chains usually share; said once per account when every line has them.
-_SHAREABLE = ("trail", "log group", "topic")
+_SHAREABLE = ("trail", "log group", "topic", "subscribers")
 
 
 def _names(r: Result) -> list[tuple[str, str]]:

@@ -178,6 +178,9 @@ class ChainBox:
     details: list[tuple[str, str]]
     checks: list[LinkCheck]
     state: LinkState
+    # In an evidence pack: a held object many of the account's chains pass through (its
+    # trail, topic), drawn in full once under "Shared chain objects".
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -332,5 +335,7 @@ class ReportModel:
     timeline: TimelineView | None = None
     # The main report: `controls` hold only the exceptions, the passes are here.
     passing: list[PassGroup] | None = None
-    # An evidence pack: the one account it covers (`controls` hold all its verdicts).
+    # An evidence pack: the one account it covers (`controls` hold all its verdicts) and
+    # the held objects its chains share, drawn once.
     pack_account: AccountInfo | None = None
+    shared_boxes: list[ChainBox] | None = None
