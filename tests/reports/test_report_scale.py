@@ -18,8 +18,11 @@ from watchkeeper.cli import app
 from watchkeeper.cli.report import register
 from watchkeeper.queries.catalog import load_catalog
 from watchkeeper.queries.check import CheckRequest, check
+from watchkeeper.queries.org import OrgPlacement
+from watchkeeper.queries.results import Result, Status
 from watchkeeper.reports.html import render_html
-from watchkeeper.reports.model import ReportModel, build_report
+from watchkeeper.reports.model import AccountInfo, ReportModel, build_report
+from watchkeeper.reports.model.matrix import org_matrix
 from watchkeeper.reports.pdf import render_pdf
 from watchkeeper.store import begin_snapshot, complete_snapshot, connect
 
@@ -153,3 +156,46 @@ def test_evidence_packs_carry_the_main_reports_hashes(scenario_db: Path, tmp_pat
             r"\s+", "", PdfReader(packs / f"{stem}{account}.pdf").pages[0].extract_text()
         )
         assert main["snapshot"] in cover and main["results"] in cover and account in cover
+
+
+def _result(control: str, account: str, status: Status) -> Result:
+    return Result("cis-v5.0.0", control, "t", "title", account, None, None, status, "why", {})
+
+
+def test_org_matrix_rates_per_ou_and_drill_down_to_the_unclean_accounts():
+    def placed(account: str, path: str) -> OrgPlacement:
+        return OrgPlacement(account, None, "ou-1", ("r-1", "ou-1"), path)
+
+    org = {
+        "1": placed("1", "Root/Prod"),
+        "2": placed("2", "Root/Prod"),
+        "3": placed("3", "Root/Dev"),
+    }
+    results = [
+        _result("4.1", "1", "pass"),
+        _result("4.1", "2", "fail"),
+        _result("4.1", "3", "pass"),
+        _result("4.2", "1", "pass"),
+        _result("4.2", "2", "pass"),
+        _result("4.2", "3", "error"),
+    ]
+    accounts = {a: AccountInfo(a, [], None, None) for a in "123"}
+    matrix = org_matrix(results, ["4.1", "4.2"], accounts, ["1", "2", "3"], org)
+    assert matrix.by_ou and [r.label for r in matrix.rows] == ["Root/Dev", "Root/Prod"]
+    prod = matrix.rows[1]
+    assert [(c.passed, c.judged, c.worst, c.percent) for c in prod.cells] == [
+        (1, 2, "fail", 50),
+        (2, 2, "pass", 100),
+    ]
+    assert [(g.label, [r.account.account_id for r in g.rows]) for g in matrix.drill] == [
+        ("Root/Dev", ["3"]),
+        ("Root/Prod", ["2"]),
+    ]
+    flat = org_matrix(results, ["4.1", "4.2"], accounts, ["1", "2", "3"], {})
+    assert not flat.by_ou and [(r.label, r.accounts) for r in flat.rows] == [("All accounts", 3)]
+
+
+def test_ou_flag_without_org_data_is_a_user_error(scenario_db: Path, tmp_path: Path):
+    args = ["report", "--db", str(scenario_db), "-o", str(tmp_path), "-f", "html"]
+    result = runner.invoke(app, [*args, "--ou", "Workloads/Prod"])
+    assert result.exit_code == 2 and "no organization data" in result.stderr
