@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,10 @@ def _child(stage: str, db: Path, out: Path, packs: int, workers: int) -> None:
     run = check(CheckRequest(db=db))
     figures: dict[str, Any] = {"check_s": round(time.perf_counter() - t, 3)}
     figures["counts"] = run.counts()
+    # The check's own peak (DuckDB), so the report's share of the stage's peak shows.
+    figures["rss_after_check_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
     t = time.perf_counter()
     if stage == "packs":
         accounts = sorted({r.account_id for r in run.results})[:packs]
