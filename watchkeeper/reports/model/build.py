@@ -26,7 +26,7 @@ from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_
 from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.matrix import PER_ACCOUNT_MATRIX, account_rows, org_matrix
 from watchkeeper.reports.model.passing import pass_groups
-from watchkeeper.reports.model.raw import RawIndex
+from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
 from watchkeeper.reports.model.sections import control_sections, error_rows
 from watchkeeper.reports.model.types import (
@@ -293,7 +293,7 @@ def build_report(
         cover=b.cover,
         summary=summary,
         controls=sections,
-        raw_objects=list(raw.objects.values()),
+        raw_objects=[compact(o) for o in raw.objects.values()],
         collection_errors=errors_of(b),
         rerun_commands=rerun_commands(run),
         views_sql=views_sql(),

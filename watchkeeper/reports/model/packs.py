@@ -7,7 +7,6 @@ of the whole run, so a pack can be tied to the main report it belongs to.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import replace
 
@@ -21,9 +20,9 @@ from watchkeeper.reports.model.build import (
     summary_of,
     views_sql,
 )
-from watchkeeper.reports.model.raw import RawIndex
+from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.sections import control_sections
-from watchkeeper.reports.model.types import ChainBox, ControlSection, RawObject, ReportModel
+from watchkeeper.reports.model.types import ChainBox, ControlSection, ReportModel
 
 __all__ = ["PackBuilder"]
 
@@ -54,13 +53,6 @@ def _share(sections: list[ControlSection]) -> tuple[list[ControlSection], list[C
     return out, list(shared.values())
 
 
-def _compact(o: RawObject) -> RawObject:
-    # One line per object (wrapped): a pack lists every object of the account, and pretty
-    # JSON's line a key would triple its pages.
-    text = json.dumps(json.loads(o.json), sort_keys=True, ensure_ascii=False)
-    return replace(o, json=text)
-
-
 class PackBuilder:
     """Builds the packs of one run; the snapshot's tables are loaded once for all of them."""
 
@@ -89,7 +81,7 @@ class PackBuilder:
             cover=replace(b.cover, accounts=[account]),  # hashes stay the whole run's
             summary=summary_of(run, judged, b.controls, b.accounts, [account_id], {}),
             controls=sections,
-            raw_objects=[_compact(o) for o in self._raw.objects.values()],
+            raw_objects=[compact(o) for o in self._raw.objects.values()],
             collection_errors=errors_of(b, account_id),
             rerun_commands=rerun_commands(b.run, account_id),
             views_sql=views_sql(),
