@@ -44,15 +44,26 @@ ALL_REGIONS = [
 ]
 
 
-def build(n_accounts: int, regions: list[str], noise: int) -> Collection:
+def build(
+    n_accounts: int, regions: list[str], noise: int, *, broken_share: float | None = None
+) -> Collection:
+    """The synthetic estate. By default every third account is broken in every control;
+    with ``broken_share`` (e.g. 0.05) that share of the accounts, evenly spread, each has one
+    broken link in one control (filter misses events or alarm actions off, alternately)."""
     controls = [c for c in load_catalog().controls("cis-v5.0.0") if c.kind != "security_hub"]
     accounts = [f"{100000000000 + i}" for i in range(n_accounts)]
     col = Collection(
         caller_arn="arn:aws:iam::100000000000:user/bench", accounts=accounts, regions=regions
     )
     home = regions[0]
+    every = round(1 / broken_share) if broken_share else 0
     for i, acct in enumerate(accounts):
-        broken = i % 3 == 2
+        broken = i % 3 == 2 if not every else False
+        # (control index, link) broken in this account under broken_share; None: none
+        one: tuple[int, str] | None = None
+        if every and i % every == every - 1:
+            k = i // every
+            one = (k % len(controls), "filter" if k % 2 == 0 else "alarm")
         col.add(
             "aws_account",
             [
@@ -172,7 +183,7 @@ def build(n_accounts: int, regions: list[str], noise: int) -> Collection:
         )
         for j, c in enumerate(controls):
             pattern = c.required_patterns[0]
-            if broken and j % 2:
+            if (broken and j % 2) or one == (j, "filter"):
                 pattern = "{ (" + pattern.strip()[1:-1] + ") && ($.awsRegion = nowhere) }"
             metric = f"{c.topic}-count"
             col.add(
@@ -198,7 +209,7 @@ def build(n_accounts: int, regions: list[str], noise: int) -> Collection:
                         "region": home,
                         "name": f"{c.topic}-alarm",
                         "arn": f"arn:aws:cloudwatch:{home}:{acct}:alarm:{c.topic}-alarm",
-                        "actions_enabled": not (broken and j % 2 == 0),
+                        "actions_enabled": not ((broken and j % 2 == 0) or one == (j, "alarm")),
                         "alarm_actions": [topic],
                         "metric_name": metric,
                         "namespace": "CISBenchmark",

@@ -10,7 +10,7 @@ import pytest
 from tests.reports.conftest import BAD, EVIL_FILTER, GOOD, WEBHOOK, Scenario
 from watchkeeper.queries.catalog import load_catalog
 from watchkeeper.queries.results import results_digest
-from watchkeeper.reports.model import ReportModel, build_report
+from watchkeeper.reports.model import PackBuilder, ReportModel, build_report, report_basis
 from watchkeeper.store import connect
 
 
@@ -29,9 +29,25 @@ def _model(scenario: Scenario, redact: bool = True) -> ReportModel:
         con.close()
 
 
+def _pack(scenario: Scenario, account: str, redact: bool = True) -> ReportModel:
+    # Since issue 12 a passing result's full chain is in its account's evidence pack; the
+    # main report lists it on one line.
+    con = connect(scenario.db, read_only=True)
+    try:
+        basis = report_basis(con, scenario.run, load_catalog(), redact, None)
+        return PackBuilder(con, basis).pack(account)
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def model(scenario: Scenario) -> ReportModel:
     return _model(scenario)
+
+
+@pytest.fixture(scope="module")
+def good_pack(scenario: Scenario) -> ReportModel:
+    return _pack(scenario, GOOD)
 
 
 def _verdict(model: ReportModel, control_id: str, account: str):  # type: ignore[no-untyped-def]
@@ -65,7 +81,7 @@ def test_summary_matrix_and_failing_items_first(model: ReportModel):
     assert "pass" not in order
 
 
-def test_chain_boxes_mark_each_link(model: ReportModel):
+def test_chain_boxes_mark_each_link(model: ReportModel, good_pack: ReportModel):
     v = _verdict(model, "4.5", BAD)
     assert v.status == "fail" and v.failed_link == "filter_covers_pattern"
     boxes = {b.kind: b for b in v.boxes}
@@ -83,7 +99,7 @@ def test_chain_boxes_mark_each_link(model: ReportModel):
     assert boxes["metric_filter"].state == "broken" and boxes["metric_filter"].name == EVIL_FILTER
     broken = [c for c in boxes["metric_filter"].checks if c.state == "broken"]
     assert [c.link for c in broken] == ["filter_covers_pattern"]
-    good = _verdict(model, "4.5", GOOD)
+    good = _verdict(good_pack, "4.5", GOOD)
     assert all(b.state == "held" for b in good.boxes)
 
 
@@ -94,14 +110,16 @@ def test_counterexample_and_test_command_for_a_filter_that_misses(model: ReportM
     assert cov.test_command and cov.test_command.startswith("aws logs test-metric-filter")
 
 
-def test_solution_commands_only_for_broken_links_with_real_names(model: ReportModel):
+def test_solution_commands_only_for_broken_links_with_real_names(
+    model: ReportModel, good_pack: ReportModel
+):
     bad = _verdict(model, "4.5", BAD)
     texts = [c.text for c in bad.commands]
     assert any(t.startswith("aws logs put-metric-filter --log-group-name ct-logs") for t in texts)
     alarm = next(t for t in texts if t.startswith("aws cloudwatch put-metric-alarm"))
     assert f"--alarm-actions arn:aws:sns:us-east-1:{BAD}:alerts" in alarm
     assert not any("create-topic" in t or "subscribe" in t for t in texts)  # topic side holds
-    assert _verdict(model, "4.5", GOOD).commands == []
+    assert _verdict(good_pack, "4.5", GOOD).commands == []
     disabled = _verdict(model, "4.1", BAD)
     assert [c.text for c in disabled.commands] == [
         "aws cloudwatch enable-alarm-actions --alarm-names unauthorized-alarm --region us-east-1"
@@ -119,8 +137,8 @@ def test_manual_result_carries_the_attestation(model: ReportModel):
     assert v.attestation.active
 
 
-def test_raw_objects_are_deduplicated_and_redacted(model: ReportModel):
-    good = _verdict(model, "4.5", GOOD)
+def test_raw_objects_are_deduplicated_and_redacted(model: ReportModel, good_pack: ReportModel):
+    good = _verdict(good_pack, "4.5", GOOD)
     kinds = [r.kind for r in good.raw]
     assert kinds[:5] == ["trail", "log group", "metric filter", "alarm", "SNS topic"]
     assert kinds.count("subscription") == 2
@@ -133,21 +151,23 @@ def test_raw_objects_are_deduplicated_and_redacted(model: ReportModel):
         if v.raw and v.account.account_id == BAD and v.raw[0].kind == "trail"
     }
     assert len(trail_refs) == 1  # one appendix entry, cited by every BAD verdict
-    blob = "\n".join(o.json for o in model.raw_objects)
+    blob = "\n".join(o.json for o in good_pack.raw_objects)
     assert "secops@example.com" not in blob and "s****@example.com" in blob
     assert "s3cr3t-token" not in blob and "https://hooks.example.com/…" in blob
     trail = next(o for o in model.raw_objects if o.kind == "trail")
     assert set(json.loads(trail.json)) == {"DescribeTrails", "GetTrailStatus", "GetEventSelectors"}
 
 
-def test_redaction_reaches_chain_boxes_and_results(model: ReportModel, scenario: Scenario):
-    good = _verdict(model, "4.5", GOOD)
+def test_redaction_reaches_chain_boxes_and_results(
+    model: ReportModel, good_pack: ReportModel, scenario: Scenario
+):
+    good = _verdict(good_pack, "4.5", GOOD)
     subs = next(b for b in good.boxes if b.kind == "subscribers")
     shown = " ".join(v for _, v in subs.details)
     assert "s****@example.com" in shown and "https://hooks.example.com/…" in shown
     assert WEBHOOK not in json.dumps([r.to_json() for r in model.run.results])
     # --no-redact shows them in full
-    plain = _model(scenario, redact=False)
+    plain = _pack(scenario, GOOD, redact=False)
     subs = next(b for b in _verdict(plain, "4.5", GOOD).boxes if b.kind == "subscribers")
     assert WEBHOOK in " ".join(v for _, v in subs.details)
 

@@ -1,6 +1,8 @@
 """``watchkeeper report``: judge a snapshot and write the evidence report and machine formats.
 
 Thin: flags → :class:`~watchkeeper.reports.render.ReportRequest` → ``write_reports``.
+The main report puts exceptions first; ``--account``/``--ou`` write those accounts'
+evidence packs instead, ``--evidence-packs DIR`` writes both.
 Exit codes: 0 written; 2 usage or setup errors (bad flags, unreadable database), one line on
 stderr. Failing controls do not change the exit code: use ``watchkeeper check`` to gate CI.
 """
@@ -17,10 +19,12 @@ from watchkeeper.cli.errors import user_errors
 from watchkeeper.cli.notes import note_renamed_keys
 from watchkeeper.cli.options import (
     SINCE_HELP,
+    AccountFilterOption,
     AttestationsOption,
     BenchmarkOption,
     ConfigOption,
     DbOption,
+    OuOption,
     ProfileAliasOption,
     StrictnessOption,
 )
@@ -63,6 +67,16 @@ def report(
         bool, typer.Option(help="Add each control's verdict over all snapshots, with a chart")
     ] = False,
     since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help=SINCE_HELP)] = None,
+    account: AccountFilterOption = None,
+    ou: OuOption = None,
+    evidence_packs: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence-packs",
+            help="Also write each account's evidence pack (HTML, PDF) into this directory "
+            "[every account, or those of --account/--ou]",
+        ),
+    ] = None,
 ) -> None:
     """Write the evidence report (HTML, PDF) and machine formats for a snapshot."""
     from watchkeeper.reports.render import ReportRequest, write_reports
@@ -85,6 +99,9 @@ def report(
             attestations=settings.attestations,
             timeline=timeline,
             since=since.date() if since else None,
+            accounts=tuple(account or ()),
+            ous=tuple(ou or ()),
+            evidence_packs=evidence_packs,
         )
     )
     counts = result.run.counts()
@@ -94,6 +111,8 @@ def report(
         err=True,
     )
     for path in result.files.values():
+        typer.echo(str(path))
+    for path in result.packs:
         typer.echo(str(path))
 
 

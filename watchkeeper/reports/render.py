@@ -2,25 +2,40 @@
 
 This is the library entry point the CLI, the e-mail job and the demo call. Inputs are
 validated before the check runs, so a typo in ``--format`` costs nothing.
+
+HTML/PDF are the main report (exceptions first, passes compact) unless accounts are
+selected (``--account``/``--ou``): then they are those accounts' evidence packs.
+``--evidence-packs DIR`` writes the main report and a pack per (selected) account in DIR.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from duckdb import DuckDBPyConnection
+
 from watchkeeper.analyst.timeline import timeline_section
 from watchkeeper.errors import UserError
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import CheckRequest, check
+from watchkeeper.queries.org import select_accounts
 from watchkeeper.queries.results import CheckRun
 from watchkeeper.reports import REPORT_FORMATS, asff, formats, ocsf
+from watchkeeper.reports.files import write_atomic
 from watchkeeper.reports.html import render_html
-from watchkeeper.reports.model import ReportModel, TimelineView, build_report
+from watchkeeper.reports.model import (
+    PackBuilder,
+    ReportBasis,
+    ReportModel,
+    TimelineView,
+    build_report,
+    report_basis,
+)
+from watchkeeper.reports.packs import PackJob, write_packs
 from watchkeeper.reports.pdf import PAPERS, PdfError, render_pdf
 from watchkeeper.reports.redact import redact_run, report_redactor
 from watchkeeper.store import connect
@@ -68,12 +83,17 @@ class ReportRequest:
     run: CheckRun | None = None  # judge nothing, report this run
     timeline: bool = False  # add the verdict-over-time section (HTML/PDF)
     since: date | None = None  # first day the timeline covers (default: all snapshots)
+    accounts: tuple[str, ...] = ()  # evidence packs of these accounts ...
+    ous: tuple[str, ...] = ()  # ... and of the accounts in these OUs
+    evidence_packs: Path | None = None  # the main report, and packs written here
+    workers: int | None = None  # PDF worker processes for packs [CPU count]
 
 
 @dataclass(frozen=True)
 class ReportOutput:
     run: CheckRun
     files: dict[str, Path] = field(default_factory=dict)
+    packs: list[Path] = field(default_factory=list)
 
 
 def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -99,16 +119,7 @@ def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def _write(path: Path, data: str | bytes) -> None:
-    # Write then rename: a reader (or an e-mail job) never sees half a report.
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def _default_region(run: CheckRun) -> str:
@@ -151,20 +162,19 @@ def write_reports(request: ReportRequest) -> ReportOutput:
 
     shown = run  # what the machine formats write: redacted when the report is
     html: str | None = None
+    packs: list[Path] = []
+    selecting = bool(request.accounts or request.ous)
+    main_report = not selecting or request.evidence_packs is not None
+    pack_dir = request.evidence_packs or (out_dir if selecting else None)
     con = connect(request.db, read_only=True)  # one read-only look at the snapshot rows
     try:
-        if "html" in wanted or "pdf" in wanted:
-            model: ReportModel = build_report(con, run, catalog, request.redact, request.title)
-            shown = model.run  # redacted there already: mask once, not twice
-            if request.timeline:
-                data = timeline_section(
-                    con,
-                    benchmark=run.benchmark,
-                    controls=tuple(sorted({r.control_id for r in run.results})),
-                    since=request.since,
-                )
-                model = replace(model, timeline=TimelineView(data, timeline_svg(data)))
-            html = render_html(model)
+        if "html" in wanted or "pdf" in wanted or pack_dir is not None:
+            basis = report_basis(con, run, catalog, request.redact, request.title)
+            shown = basis.run  # redacted there already: mask once, not twice
+            if pack_dir is not None:
+                packs = _write_packs(con, basis, request, wanted, pack_dir, base_name(run))
+            if main_report and ("html" in wanted or "pdf" in wanted):
+                html = _main_html(con, basis, request)
         elif request.redact:
             shown = redact_run(run, report_redactor(con, run))
     finally:
@@ -175,6 +185,8 @@ def write_reports(request: ReportRequest) -> ReportOutput:
     try:
         for fmt in wanted:
             path = out_dir / f"{stem}{EXTENSIONS[fmt]}"
+            if fmt in ("html", "pdf") and html is None:
+                continue  # the packs stand in for the main report
             if fmt == "html":
                 assert html is not None
                 _write(path, html)
@@ -193,4 +205,58 @@ def write_reports(request: ReportRequest) -> ReportOutput:
             files[fmt] = path
     except OSError as exc:
         raise ReportError(f"cannot write the report into {out_dir}: {exc.strerror}") from None
-    return ReportOutput(run=run, files=files)
+    return ReportOutput(run=run, files=files, packs=packs)
+
+
+def _main_html(con: DuckDBPyConnection, basis: ReportBasis, request: ReportRequest) -> str:
+    model: ReportModel = build_report(
+        con, basis.run, basis.catalog, request.redact, request.title, basis=basis
+    )
+    if request.timeline:
+        data = timeline_section(
+            con,
+            benchmark=basis.run.benchmark,
+            controls=tuple(sorted(basis.judged)),
+            since=request.since,
+        )
+        model = replace(model, timeline=TimelineView(data, timeline_svg(data)))
+    return render_html(model)
+
+
+def _pack_accounts(basis: ReportBasis, request: ReportRequest) -> list[str]:
+    """The accounts whose packs are wanted: the selected ones, else all, in report order."""
+    if not (request.accounts or request.ous):
+        return list(basis.account_ids)
+    known = set(basis.account_ids)
+    unknown = [a for a in request.accounts if a not in known]
+    if unknown:
+        raise ReportError(f"--account {unknown[0]}: no result for that account in this run")
+    chosen = set(request.accounts) | set(select_accounts(basis.placements, request.ous))
+    return [a for a in basis.account_ids if a in chosen]
+
+
+def _write_packs(
+    con: DuckDBPyConnection,
+    basis: ReportBasis,
+    request: ReportRequest,
+    wanted: tuple[str, ...],
+    pack_dir: Path,
+    stem: str,
+) -> list[Path]:
+    accounts = _pack_accounts(basis, request)
+    try:
+        pack_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create {pack_dir}: {exc.strerror}") from None
+    html, pdf = "html" in wanted, "pdf" in wanted
+    if not (html or pdf):  # --evidence-packs with machine formats only: packs are HTML
+        html = True
+    job = PackJob(pack_dir, stem, html, pdf, request.paper, request.workers or os.cpu_count() or 1)
+    try:
+        return write_packs(PackBuilder(con, basis), accounts, job)
+    except PdfError as exc:
+        raise ReportError(str(exc)) from None
+    except OSError as exc:
+        raise ReportError(
+            f"cannot write the evidence packs into {pack_dir}: {exc.strerror}"
+        ) from None

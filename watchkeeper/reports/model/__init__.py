@@ -5,13 +5,15 @@ is masked) is made here, so the HTML, the PDF and the tests see the same facts.
 
 One job per module: ``types`` (the dataclasses), ``chain`` (the chain boxes and link
 labels), ``remediation`` (the commands that mend broken links; `fix` reuses it), ``raw``
-(the appendix of raw API objects), ``sections`` (per-control verdicts) and ``build``
-(`build_report`: cover, summary, sections, re-run commands). Redaction is
-`reports.redact`'s.
+(the appendix of raw API objects), ``sections`` (per-control verdicts), ``matrix`` (the
+summary's per-account and per-OU matrices), ``passing`` (the compact table of passes),
+``build`` (`build_report`: the main report, exceptions first) and ``packs`` (per-account
+evidence packs). Redaction is `reports.redact`'s.
 """
 
-from watchkeeper.reports.model.build import build_report
+from watchkeeper.reports.model.build import ReportBasis, build_report, report_basis
 from watchkeeper.reports.model.chain import BOX_LINKS, LINK_LABELS
+from watchkeeper.reports.model.packs import PackBuilder
 from watchkeeper.reports.model.remediation import Command, remediation_commands
 from watchkeeper.reports.model.types import (
     AccountInfo,
@@ -22,6 +24,9 @@ from watchkeeper.reports.model.types import (
     ErrorRow,
     LinkCheck,
     MatrixRow,
+    OrgMatrix,
+    PassGroup,
+    PassLine,
     RawObject,
     ReportModel,
     SqlText,
@@ -41,11 +46,17 @@ __all__ = [
     "ErrorRow",
     "LinkCheck",
     "MatrixRow",
+    "OrgMatrix",
+    "PackBuilder",
+    "PassGroup",
+    "PassLine",
     "RawObject",
+    "ReportBasis",
     "ReportModel",
     "SqlText",
     "Summary",
     "TimelineView",
     "build_report",
     "remediation_commands",
+    "report_basis",
 ]

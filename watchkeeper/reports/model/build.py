@@ -1,11 +1,16 @@
-"""`build_report`: the report model of one check run, read once from the run and its snapshots.
+"""`build_report`: the main report model of one check run, exceptions first.
 
-The parts are built in reading order: cover, summary matrix, per-control sections (with the
-raw-object appendix they cite), collection errors, and the commands that re-run the check.
+The parts are built in reading order: cover, summary (counts, the matrix, the failing
+items), per-control sections drawing only the results that are not a pass (with the
+raw-object appendix they cite), the compact table of passes, collection errors, and the
+commands that re-run the check. What every report of the run shares (the redacted run,
+accounts, cover) is read once into a `ReportBasis`; `packs` builds per-account evidence
+packs from the same basis.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -16,26 +21,36 @@ from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.check import sql_text
 from watchkeeper.queries.evidence import CollectionErrorRow
-from watchkeeper.queries.results import STATUS_ORDER, CheckRun, results_digest
+from watchkeeper.queries.org import OrgPlacement, placements
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
 from watchkeeper.reports.model.display import anchor, iso
-from watchkeeper.reports.model.raw import RawIndex
+from watchkeeper.reports.model.matrix import PER_ACCOUNT_MATRIX, account_rows, org_matrix
+from watchkeeper.reports.model.passing import pass_groups
+from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
 from watchkeeper.reports.model.sections import control_sections, error_rows
 from watchkeeper.reports.model.types import (
     AccountInfo,
     Cover,
+    ErrorRow,
     FailingItem,
-    MatrixCell,
     MatrixColumn,
-    MatrixRow,
     ReportModel,
     SqlText,
     Summary,
 )
-from watchkeeper.reports.redact import redact_run, report_redactor, report_snapshot_ids
+from watchkeeper.reports.redact import Redactor, redact_run, report_redactor, report_snapshot_ids
 from watchkeeper.store import rows as _rows
 
-__all__ = ["build_report"]
+__all__ = [
+    "ReportBasis",
+    "build_report",
+    "errors_of",
+    "report_basis",
+    "rerun_commands",
+    "summary_of",
+    "views_sql",
+]
 
 
 def _accounts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, AccountInfo]:
@@ -105,30 +120,21 @@ def _cover(
     )
 
 
-def _summary(
+def summary_of(
     run: CheckRun,
     judged: list[str],
     controls: dict[str, Control],
     accounts: dict[str, AccountInfo],
     account_ids: list[str],
+    org: dict[str, OrgPlacement],
 ) -> Summary:
-    """Counts, the accounts × controls matrix, and every result that is not a pass."""
+    """Counts, the matrix (per account when few, else per OU with a drill-down), and every
+    result that is not a pass."""
     by_pair = {(r.control_id, r.account_id): r for r in run.results}
     columns = [MatrixColumn(cid, controls[cid].title, anchor("c", cid)) for cid in judged]
-    rows = [
-        MatrixRow(
-            accounts[a],
-            [
-                MatrixCell(
-                    cid,
-                    by_pair[(cid, a)].status if (cid, a) in by_pair else None,
-                    anchor("v", cid, a) if (cid, a) in by_pair else None,
-                )
-                for cid in judged
-            ],
-        )
-        for a in account_ids
-    ]
+    few = len(account_ids) <= PER_ACCOUNT_MATRIX
+    rows = account_rows(by_pair, judged, accounts, account_ids) if few else []
+    matrix = org_matrix(run.results, judged, accounts, account_ids, org) if org or not few else None
     failing = [
         FailingItem(
             r.control_id,
@@ -144,11 +150,12 @@ def _summary(
         )
         if r.status != "pass"
     ]
-    return Summary(run.counts(), len(run.results), columns, rows, failing)
+    return Summary(run.counts(), len(run.results), columns, rows, failing, matrix)
 
 
-def _rerun_commands(run: CheckRun) -> list[Command]:
+def rerun_commands(run: CheckRun, account_id: str | None = None) -> list[Command]:
     snap_flag = f"--snapshot {run.snapshot.id}"
+    which = f" --account {account_id}" if account_id else ""
     return [
         Command(
             "Judge the same snapshot again (same SQL, same strictness)",
@@ -156,9 +163,9 @@ def _rerun_commands(run: CheckRun) -> list[Command]:
             f"--strictness {run.profile} --format json",
         ),
         Command(
-            "Re-render this report",
+            "Re-render this " + ("evidence pack" if account_id else "report"),
             f"watchkeeper report --db <db> {snap_flag} --benchmark {run.benchmark} "
-            f"--strictness {run.profile}",
+            f"--strictness {run.profile}{which}",
         ),
         Command(
             "Verify the stored snapshots' SHA-256 (compare with the one on the cover)",
@@ -167,7 +174,25 @@ def _rerun_commands(run: CheckRun) -> list[Command]:
     ]
 
 
-def build_report(
+@dataclass(frozen=True)
+class ReportBasis:
+    """What the main report and every evidence pack of one run share, read once."""
+
+    run: CheckRun  # redacted when the report is
+    catalog: Catalog
+    redactor: Redactor | None
+    snapshot_ids: list[int]
+    controls: dict[str, Control]
+    judged: list[str]  # control ids, catalog order
+    accounts: dict[str, AccountInfo]
+    account_ids: list[str]
+    placements: dict[str, OrgPlacement]
+    cover: Cover
+    errors: list[CollectionErrorRow]
+    snapshot_hashes: dict[int, str | None]
+
+
+def report_basis(
     con: duckdb.DuckDBPyConnection,
     run: CheckRun,
     catalog: Catalog,
@@ -175,8 +200,7 @@ def build_report(
     title: str | None,
     *,
     now: datetime | None = None,
-) -> ReportModel:
-    """Gather everything the report shows from ``run`` and the snapshot rows behind it."""
+) -> ReportBasis:
     ids = report_snapshot_ids(run)
     redactor = None
     if redact:
@@ -189,7 +213,6 @@ def build_report(
     judged = sorted({r.control_id for r in run.results}, key=lambda cid: controls[cid].sort_key)
     account_ids = sorted({r.account_id for r in run.results} or accounts)
     organizations = sorted({a.organization_id for a in accounts.values() if a.organization_id})
-
     cover = _cover(
         con,
         run,
@@ -200,9 +223,6 @@ def build_report(
         redact,
         now or datetime.now(UTC),
     )
-    summary = _summary(run, judged, controls, accounts, account_ids)
-    raw = RawIndex(con, ids, redactor)
-    sections = control_sections(run, judged, controls, accounts, raw, redactor)
     # The table's columns are the evidence's collection_error rows, all of them.
     errors = cast(
         list[CollectionErrorRow],
@@ -213,16 +233,70 @@ def build_report(
             [ids],
         ),
     )
-    return ReportModel(
+    hashes: dict[int, str | None] = {
+        int(sid): sha
+        for sid, sha in con.execute(
+            "SELECT snapshot_id, sha256 FROM snapshot WHERE list_contains(?, snapshot_id)", [ids]
+        ).fetchall()
+    }
+    return ReportBasis(
+        run=run,
+        catalog=catalog,
+        redactor=redactor,
+        snapshot_ids=ids,
+        controls=controls,
+        judged=judged,
+        accounts=accounts,
+        account_ids=account_ids,
+        placements=placements(con, ids),
         cover=cover,
+        errors=errors,
+        snapshot_hashes=hashes,
+    )
+
+
+def views_sql() -> list[SqlText]:
+    return [
+        SqlText(f"watchkeeper/queries/sql/{n}", sql_text(n)) for n in ("chain.sql", "results.sql")
+    ]
+
+
+def errors_of(basis: ReportBasis, account_id: str | None = None) -> list[ErrorRow]:
+    rows = [e for e in basis.errors if account_id is None or e["account_id"] == account_id]
+    return error_rows(rows, basis.redactor)
+
+
+def _exception(r: Result) -> bool:
+    return r.status != "pass"
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    run: CheckRun,
+    catalog: Catalog,
+    redact: bool,
+    title: str | None,
+    *,
+    now: datetime | None = None,
+    basis: ReportBasis | None = None,
+) -> ReportModel:
+    """The main report of ``run``: every exception in full, every pass on one line."""
+    b = basis or report_basis(con, run, catalog, redact, title, now=now)
+    run = b.run
+    summary = summary_of(run, b.judged, b.controls, b.accounts, b.account_ids, b.placements)
+    raw = RawIndex(con, b.snapshot_ids, b.redactor)
+    sections = control_sections(
+        run, b.judged, b.controls, b.accounts, raw, b.redactor, shown=_exception
+    )
+    order = {cid: i for i, cid in enumerate(b.judged)}
+    return ReportModel(
+        cover=b.cover,
         summary=summary,
         controls=sections,
-        raw_objects=list(raw.objects.values()),
-        collection_errors=error_rows(errors, redactor),
-        rerun_commands=_rerun_commands(run),
-        views_sql=[
-            SqlText(f"watchkeeper/queries/sql/{n}", sql_text(n))
-            for n in ("chain.sql", "results.sql")
-        ],
+        raw_objects=[compact(o) for o in raw.objects.values()],
+        collection_errors=errors_of(b),
+        rerun_commands=rerun_commands(run),
+        views_sql=views_sql(),
         run=run,
+        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes),
     )

@@ -6,7 +6,9 @@ organization trail, one topic for every alarm) gets one entry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -18,7 +20,14 @@ from watchkeeper.reports.model.types import RawObject, RawRef
 from watchkeeper.reports.redact import Redactor
 from watchkeeper.store import rows as _rows
 
-__all__ = ["RawIndex"]
+__all__ = ["RawIndex", "compact"]
+
+
+def compact(o: RawObject) -> RawObject:
+    """The object's JSON on one (wrapped) line: an appendix of hundreds of objects would
+    spend most of its pages on pretty JSON's line per key."""
+    text = json.dumps(json.loads(o.json), sort_keys=True, ensure_ascii=False)
+    return replace(o, json=text)
 
 
 class RawIndex:
@@ -87,6 +96,10 @@ class RawIndex:
         self.hubs = grouped(
             load("aws_securityhub_hub", "subscribed, hub_arn", "ORDER BY region"), "account_id"
         )
+
+    def restart(self) -> None:
+        """Begin a new appendix (the next evidence pack), keeping the loaded tables."""
+        self.objects = {}
 
     def _add(
         self, key: tuple[str, ...], kind: str, title: str, row: dict[str, Any], value: Any

@@ -3,7 +3,7 @@ chain, pattern coverage, remediation, attestation and collection errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from watchkeeper.queries.catalog import Control
 from watchkeeper.queries.check import control_sql
@@ -145,9 +145,13 @@ def control_sections(
     accounts: dict[str, AccountInfo],
     raw: RawIndex,
     redactor: Redactor | None,
+    shown: Callable[[Result], bool] = lambda r: True,
 ) -> list[ControlSection]:
-    """One section per judged control, in catalog order; failing accounts first in each."""
-    shown: _Shown = {}
+    """One section per judged control, in catalog order; failing accounts first in each.
+
+    Counts cover every result of the run; ``shown`` picks the results drawn as verdicts
+    (the main report: the exceptions; a pack: one account's)."""
+    seen: _Shown = {}
     by_control: dict[str, list[Result]] = {}
     for r in sorted(run.results, key=lambda r: (STATUS_ORDER[r.status], r.account_id)):
         by_control.setdefault(r.control_id, []).append(r)
@@ -155,7 +159,9 @@ def control_sections(
     for cid in judged:
         c = controls[cid]
         results = by_control[cid]
-        verdicts = [_verdict(c, r, accounts[r.account_id], raw, redactor, shown) for r in results]
+        verdicts = [
+            _verdict(c, r, accounts[r.account_id], raw, redactor, seen) for r in results if shown(r)
+        ]
         sections.append(
             ControlSection(
                 anchor=anchor("c", cid),

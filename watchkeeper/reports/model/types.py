@@ -20,6 +20,7 @@ __all__ = [
     "ControlSection",
     "Cover",
     "Coverage",
+    "DrillGroup",
     "ErrorRow",
     "FailingItem",
     "HubInfo",
@@ -28,6 +29,11 @@ __all__ = [
     "MatrixCell",
     "MatrixColumn",
     "MatrixRow",
+    "OrgMatrix",
+    "PassGroup",
+    "PassLine",
+    "RateCell",
+    "RateRow",
     "RawObject",
     "RawRef",
     "ReportModel",
@@ -106,12 +112,52 @@ class FailingItem:
 
 
 @dataclass(frozen=True)
+class RateCell:
+    control_id: str
+    passed: int
+    judged: int
+    worst: Status | None  # the worst verdict in the group: its symbol carries the cell
+
+    @property
+    def percent(self) -> int:
+        # Floor, so 999 of 1,000 never reads as 100 %.
+        return self.passed * 100 // self.judged if self.judged else 0
+
+
+@dataclass(frozen=True)
+class RateRow:
+    label: str  # an OU path, or "All accounts" when the snapshot has no OU data
+    accounts: int
+    cells: list[RateCell]
+    anchor: str  # its drill-down, when it has failing accounts
+
+
+@dataclass(frozen=True)
+class DrillGroup:
+    anchor: str
+    label: str
+    accounts: int  # accounts in the group; ``rows`` holds only those with an exception
+    rows: list[MatrixRow]
+
+
+@dataclass(frozen=True)
+class OrgMatrix:
+    """Pass rates per OU (or overall) and control, then the accounts that are not clean:
+    its size follows the OUs and the failures, not the number of accounts."""
+
+    by_ou: bool
+    rows: list[RateRow]
+    drill: list[DrillGroup]
+
+
+@dataclass(frozen=True)
 class Summary:
     counts: dict[str, int]
     total: int
     columns: list[MatrixColumn]
-    rows: list[MatrixRow]
+    rows: list[MatrixRow]  # per account; empty above PER_ACCOUNT_MATRIX accounts
     failing: list[FailingItem]
+    org: OrgMatrix | None = None  # with OU data, or above PER_ACCOUNT_MATRIX accounts
 
 
 @dataclass(frozen=True)
@@ -132,6 +178,9 @@ class ChainBox:
     details: list[tuple[str, str]]
     checks: list[LinkCheck]
     state: LinkState
+    # In an evidence pack: a held object many of the account's chains pass through (its
+    # trail, topic), drawn in full once under "Shared chain objects".
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,6 +278,27 @@ class ControlSection:
 
 
 @dataclass(frozen=True)
+class PassLine:
+    """One passing result in the main report's compact table."""
+
+    anchor: str
+    control_id: str
+    names: list[tuple[str, str]]  # (box label, object name) the group header does not show
+    note: str | None  # what stands in for a chain (Security Hub regions), or an attester
+    snapshot_id: int
+    snapshot_sha256: str | None
+
+
+@dataclass(frozen=True)
+class PassGroup:
+    """An account's passing results; chain names all of them share are said once."""
+
+    account: AccountInfo
+    shared: list[tuple[str, str]]
+    lines: list[PassLine]
+
+
+@dataclass(frozen=True)
 class RawObject:
     anchor: str
     kind: str
@@ -263,3 +333,9 @@ class ReportModel:
     views_sql: list[SqlText]  # the views every control's SQL reads
     run: CheckRun  # already redacted when the report is
     timeline: TimelineView | None = None
+    # The main report: `controls` hold only the exceptions, the passes are here.
+    passing: list[PassGroup] | None = None
+    # An evidence pack: the one account it covers (`controls` hold all its verdicts) and
+    # the held objects its chains share, drawn once.
+    pack_account: AccountInfo | None = None
+    shared_boxes: list[ChainBox] | None = None

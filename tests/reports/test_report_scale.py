@@ -1,0 +1,201 @@
+"""Issue 12: the main report puts exceptions first and grows with failures, not accounts;
+evidence packs carry one account's complete chains and the main report's hashes."""
+
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from bench.check_bench import ALL_REGIONS, build
+from tests.reports.conftest import BAD, GOOD, Scenario
+from watchkeeper.cli import app
+from watchkeeper.cli.report import register
+from watchkeeper.queries.catalog import load_catalog
+from watchkeeper.queries.check import CheckRequest, check
+from watchkeeper.queries.org import OrgPlacement
+from watchkeeper.queries.results import Result, Status
+from watchkeeper.reports.html import render_html
+from watchkeeper.reports.model import AccountInfo, ReportModel, build_report
+from watchkeeper.reports.model.matrix import org_matrix
+from watchkeeper.reports.pdf import render_pdf
+from watchkeeper.store import begin_snapshot, complete_snapshot, connect
+
+if not any(c.name == "report" for c in app.registered_commands):
+    register(app)
+
+runner = CliRunner()
+HASH = re.compile(r'<meta name="(snapshot|results)-sha256" content="([0-9a-f]{64})">')
+
+
+@pytest.fixture(scope="module")
+def main_model(scenario: Scenario) -> ReportModel:
+    con = connect(scenario.db, read_only=True)
+    try:
+        return build_report(con, scenario.run, load_catalog(), True, None)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def main_html(main_model: ReportModel) -> str:
+    return render_html(main_model)
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.articles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+            if tag == "article":
+                self.articles.append(str(found["id"]))
+
+
+def test_exceptions_come_before_the_passes(main_html: str, main_model: ReportModel):
+    ids = _Ids()
+    ids.feed(main_html)
+    order = ids.ids.index
+    # summary, failing items, every exception's full verdict, then the compact passes
+    assert order("summary") < order("failing") < order(f"v-4_5-{BAD}") < order("passing")
+    assert all(order(a) < order("passing") for a in ids.articles)
+    # no passing result is drawn as a full verdict in the main report
+    assert f"v-4_5-{GOOD}" not in ids.articles and order(f"v-4_5-{GOOD}") > order("passing")
+    drawn = {v.status for s in main_model.controls for v in s.verdicts}
+    assert "pass" not in drawn and {"fail", "error", "manual"} <= drawn
+
+
+def test_compact_pass_line_has_chain_names_and_snapshot_hash(
+    main_model: ReportModel, main_html: str, scenario: Scenario
+):
+    assert main_model.passing is not None
+    (group,) = [g for g in main_model.passing if g.account.account_id == GOOD]
+    (line,) = [ln for ln in group.lines if ln.control_id == "4.5"]
+    names = dict(group.shared) | dict(line.names)
+    assert names["trail"] == "cis-4-5-trail"
+    assert names["filter"].startswith("cis-4-5") and names["alarm"].startswith("cis-4-5")
+    sha = scenario.run.snapshot.sha256
+    assert sha and line.snapshot_sha256 == sha and line.snapshot_id == scenario.run.snapshot.id
+    section = main_html[main_html.index('id="passing"') :]
+    row = section[section.index(f'id="v-4_5-{GOOD}"') :].split("</div>", 1)[0]
+    assert names["filter"] in row and names["alarm"] in row
+    head = section[: section.index(f'id="v-4_5-{GOOD}"')].rsplit('class="pass-acct"', 1)[1]
+    assert GOOD in head and sha[:12] in head and "cis-4-5-trail" in head
+
+
+def _estate_pdf_pages(tmp: Path, passing: int) -> tuple[int, ReportModel]:
+    """``passing`` clean accounts plus the same two broken ones (a filter that misses
+    events in 4.1, alarm actions off in 4.2), main report rendered by WeasyPrint."""
+    every = (passing + 2) // 2  # accounts every-1 and 2*every-1 are the broken ones
+    regions = ALL_REGIONS[:1]
+    col = build(passing + 2, regions, 0, broken_share=1 / every)
+    db = tmp / f"estate{passing}.duckdb"
+    complete_snapshot(db, begin_snapshot(db, col.accounts, regions, col.caller_arn), col)
+    run = check(CheckRequest(db=db, store=False))
+    con = connect(db, read_only=True)
+    try:
+        model = build_report(con, run, load_catalog(), True, None)
+    finally:
+        con.close()
+    return len(PdfReader(io.BytesIO(render_pdf(render_html(model)))).pages), model
+
+
+def test_pages_grow_with_failures_not_with_passing_accounts(tmp_path: Path):
+    few, few_model = _estate_pdf_pages(tmp_path, 10)
+    many, many_model = _estate_pdf_pages(tmp_path, 40)
+    for model in (few_model, many_model):
+        assert model.run.counts()["fail"] == 2
+    assert many_model.passing is not None and len(many_model.passing) == 42
+    # 30 more clean accounts: 480 more one-line passes, a few compact pages at most
+    assert many - few <= 3, (few, many)
+
+
+def test_account_flag_writes_that_accounts_pack(scenario_db: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    args = ["report", "--db", str(scenario_db), "-o", str(out), "-f", "html,json"]
+    result = runner.invoke(app, [*args, "--account", GOOD])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        f"watchkeeper-cis-v5.0.0-snapshot1-account{GOOD}.html",
+        "watchkeeper-cis-v5.0.0-snapshot1.json",
+    ]
+    pack = (out / names[0]).read_text()
+    assert "Evidence pack" in pack and "Shared chain objects" in pack
+    # the complete chain of a passing control, its objects' details and raw objects
+    assert f'id="v-4_5-{GOOD}"' in pack and "checks held" in pack
+    assert "home region" in pack and "A. Raw API objects" in pack
+    assert BAD not in pack
+    unknown = runner.invoke(app, [*args, "--account", "999999999999"])
+    assert unknown.exit_code == 2 and "999999999999" in unknown.stderr
+
+
+def test_evidence_packs_carry_the_main_reports_hashes(scenario_db: Path, tmp_path: Path):
+    out, packs = tmp_path / "out", tmp_path / "packs"
+    args = ["report", "--db", str(scenario_db), "-o", str(out), "-f", "html,pdf"]
+    result = runner.invoke(app, [*args, "--evidence-packs", str(packs)])
+    assert result.exit_code == 0, result.output
+    main = dict(HASH.findall(next(out.glob("*.html")).read_text()))
+    assert set(main) == {"snapshot", "results"}
+    written = sorted(p.name for p in packs.iterdir())
+    stem = "watchkeeper-cis-v5.0.0-snapshot1-account"
+    assert written == [f"{stem}{a}.{ext}" for a in sorted((GOOD, BAD)) for ext in ("html", "pdf")]
+    for account in (GOOD, BAD):
+        html = (packs / f"{stem}{account}.html").read_text()
+        assert dict(HASH.findall(html)) == main
+        cover = re.sub(
+            r"\s+", "", PdfReader(packs / f"{stem}{account}.pdf").pages[0].extract_text()
+        )
+        assert main["snapshot"] in cover and main["results"] in cover and account in cover
+
+
+def _result(control: str, account: str, status: Status) -> Result:
+    return Result("cis-v5.0.0", control, "t", "title", account, None, None, status, "why", {})
+
+
+def test_org_matrix_rates_per_ou_and_drill_down_to_the_unclean_accounts():
+    def placed(account: str, path: str) -> OrgPlacement:
+        return OrgPlacement(account, None, "ou-1", ("r-1", "ou-1"), path)
+
+    org = {
+        "1": placed("1", "Root/Prod"),
+        "2": placed("2", "Root/Prod"),
+        "3": placed("3", "Root/Dev"),
+    }
+    results = [
+        _result("4.1", "1", "pass"),
+        _result("4.1", "2", "fail"),
+        _result("4.1", "3", "pass"),
+        _result("4.2", "1", "pass"),
+        _result("4.2", "2", "pass"),
+        _result("4.2", "3", "error"),
+    ]
+    accounts = {a: AccountInfo(a, [], None, None) for a in "123"}
+    matrix = org_matrix(results, ["4.1", "4.2"], accounts, ["1", "2", "3"], org)
+    assert matrix.by_ou and [r.label for r in matrix.rows] == ["Root/Dev", "Root/Prod"]
+    prod = matrix.rows[1]
+    assert [(c.passed, c.judged, c.worst, c.percent) for c in prod.cells] == [
+        (1, 2, "fail", 50),
+        (2, 2, "pass", 100),
+    ]
+    assert [(g.label, [r.account.account_id for r in g.rows]) for g in matrix.drill] == [
+        ("Root/Dev", ["3"]),
+        ("Root/Prod", ["2"]),
+    ]
+    flat = org_matrix(results, ["4.1", "4.2"], accounts, ["1", "2", "3"], {})
+    assert not flat.by_ou and [(r.label, r.accounts) for r in flat.rows] == [("All accounts", 3)]
+
+
+def test_ou_flag_without_org_data_is_a_user_error(scenario_db: Path, tmp_path: Path):
+    args = ["report", "--db", str(scenario_db), "-o", str(tmp_path), "-f", "html"]
+    result = runner.invoke(app, [*args, "--ou", "Workloads/Prod"])
+    assert result.exit_code == 2 and "no organization data" in result.stderr

@@ -1,0 +1,98 @@
+"""The summary's matrix at organisation scale: pass rates per OU (or overall) and control,
+then a drill-down to the accounts that have an exception, grouped by OU.
+
+Per-account rows for every account read well for a handful of accounts and not at all for
+a thousand; above PER_ACCOUNT_MATRIX accounts (or whenever OU data exists) the rates lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from watchkeeper.queries.org import OrgPlacement, ou_label
+from watchkeeper.queries.results import STATUS_ORDER, Result, Status
+from watchkeeper.reports.model.display import anchor
+from watchkeeper.reports.model.types import (
+    AccountInfo,
+    DrillGroup,
+    MatrixCell,
+    MatrixRow,
+    OrgMatrix,
+    RateCell,
+    RateRow,
+)
+
+__all__ = ["ALL_ACCOUNTS", "PER_ACCOUNT_MATRIX", "account_rows", "org_matrix"]
+
+PER_ACCOUNT_MATRIX = 20
+ALL_ACCOUNTS = "All accounts"
+
+
+def account_rows(
+    by_pair: Mapping[tuple[str, str], Result],
+    judged: list[str],
+    accounts: Mapping[str, AccountInfo],
+    account_ids: list[str],
+) -> list[MatrixRow]:
+    """One row of verdict symbols per account, each cell linking to its verdict."""
+    return [
+        MatrixRow(
+            accounts[a],
+            [
+                MatrixCell(
+                    cid,
+                    by_pair[(cid, a)].status if (cid, a) in by_pair else None,
+                    anchor("v", cid, a) if (cid, a) in by_pair else None,
+                )
+                for cid in judged
+            ],
+        )
+        for a in account_ids
+    ]
+
+
+def _worst(statuses: list[Status]) -> Status | None:
+    # STATUS_ORDER puts fail first and pass last: the first in that order is the worst.
+    if not statuses:
+        return None
+    return min(statuses, key=lambda s: STATUS_ORDER[str(s)])
+
+
+def org_matrix(
+    results: list[Result],
+    judged: list[str],
+    accounts: Mapping[str, AccountInfo],
+    account_ids: list[str],
+    placements: Mapping[str, OrgPlacement],
+) -> OrgMatrix:
+    by_pair = {(r.control_id, r.account_id): r for r in results}
+    by_ou = bool(placements)
+    groups: dict[str, list[str]] = {}
+    for a in account_ids:
+        groups.setdefault(ou_label(placements, a) if by_ou else ALL_ACCOUNTS, []).append(a)
+    rows: list[RateRow] = []
+    drill: list[DrillGroup] = []
+    for label in sorted(groups):
+        members = groups[label]
+        here = anchor("ou", label)
+        cells = []
+        for cid in judged:
+            statuses = [by_pair[(cid, a)].status for a in members if (cid, a) in by_pair]
+            cells.append(
+                RateCell(
+                    cid, sum(1 for s in statuses if s == "pass"), len(statuses), _worst(statuses)
+                )
+            )
+        rows.append(RateRow(label, len(members), cells, here))
+        unclean = [
+            a
+            for a in members
+            if any(by_pair[(cid, a)].status != "pass" for cid in judged if (cid, a) in by_pair)
+        ]
+        if unclean:
+            drill.append(
+                DrillGroup(
+                    here, label, len(members), account_rows(by_pair, judged, accounts, unclean)
+                )
+            )
+    return OrgMatrix(by_ou, rows, drill)
