@@ -1,19 +1,20 @@
 """Organisation-scale collection benchmark: 1,000 accounts × 17 regions, 30–80 ms per call.
 
-    python -m bench.org_bench [--accounts 100] [--runs 3] [--sides watchkeeper,bare-shared,bare]
+    python -m bench.org_bench [--accounts 100] [--runs 3]
+                              [--sides watchkeeper,bare-shared,bare]
                               [--concurrency N] [--watchkeeper-path DIR] [--label TEXT]
                               [--latency-ms 30 80] [--rss-limit-mib 4096] [--timeout 600]
                               [--json FILE]
 
 Serves the estate of bench/org_estate.py from bench/org_server.py (a separate process),
 then alternately runs `watchkeeper collect --organization` and the bare boto3 loops of
-bench/org_bare.py — `bare-shared` (one client per service and region, the floor) and
-`bare` (plain boto3, clients per account) — each in its own process, so all pay interpreter
-start-up, and reports per
-side the median wall time, the API calls, the peak RSS and where the time went: the
-client's and the server's CPU time over the wall time (cores kept busy), the whole
-machine's CPU use, and the floor that latency alone sets (calls × mean latency / workers).
-The verdict names the side that was the bottleneck.
+bench/org_bare.py — `bare-shared` (one client per service and region: the floor) and
+`bare` (plain boto3, clients per account and region) — each in its own process, so all
+pay interpreter start-up. Per side it reports the median wall time, the API calls, the
+peak RSS and where the time went: the client's and the server's CPU time over the wall
+time (cores kept busy), the whole machine's CPU use (the cores may be shared), and the
+floor that latency alone sets (calls × mean latency / workers). The verdict names the
+side that was the bottleneck.
 
 --watchkeeper-path runs another checkout's collector (e.g. /work/main for the figures
 before a change); the server and the bare loop always come from this one. A run whose
@@ -97,15 +98,17 @@ def _served(url: str) -> dict[str, int]:
 
 
 def _bottleneck(client: float, server: float, machine: float, wall: float, floor: float) -> str:
+    cores = f"client {client / wall:.2f} / server {server / wall:.2f} cores"
     if client / wall >= SATURATED:
-        return "client CPU"
+        return f"client CPU ({cores})"
     if server / wall >= SATURATED:
-        return "server CPU"
-    if machine >= 0.9:
-        return "machine CPU (cores shared with other processes)"
+        return f"server CPU ({cores})"
     if floor >= 0.7 * wall:
-        return "latency (calls × latency / workers)"
-    return "neither saturated (waits: lock, barriers, start-up)"
+        return f"latency: calls × latency / workers ({cores})"
+    if machine >= 0.9:
+        # Neither process got a whole core: other processes had the rest of the machine.
+        return f"client CPU, on cores shared with other work ({cores}; machine {machine:.0%})"
+    return f"neither saturated: waits, start-up ({cores})"
 
 
 class Bench:
@@ -151,7 +154,10 @@ class Bench:
                 cmd.append("--shared-clients")
             path = HERE
         served0, cpu0, (busy0, total0) = _served(self.url), _proc_cpu(self.server.pid), _machine()
-        outcome, wall, usage, out = self._watched(cmd, dict(self.env, PYTHONPATH=str(path)))
+        # Run from the code's own directory: `python -m` puts the working directory first
+        # on the path, ahead of PYTHONPATH.
+        env = dict(self.env, PYTHONPATH=str(path))
+        outcome, wall, usage, out = self._watched(cmd, env, path)
         busy1, total1 = _machine()
         server_cpu = _proc_cpu(self.server.pid) - cpu0
         served1 = _served(self.url)
@@ -184,18 +190,23 @@ class Bench:
             [sys.executable, "-m", "watchkeeper", "snapshots", "--db", str(db), "--json"],
             capture_output=True,
             env=dict(self.env, PYTHONPATH=str(path)),
+            cwd=path,
         )
         if listed.returncode != 0:
             return None
         last = json.loads(listed.stdout)[-1]
         return int(last["api_calls"]) if last.get("status") == "complete" else None
 
-    def _watched(self, cmd: list[str], env: dict[str, str]) -> tuple[str, float, Any, str]:
+    def _watched(
+        self, cmd: list[str], env: dict[str, str], cwd: Path
+    ) -> tuple[str, float, Any, str]:
         """Run ``cmd``, stopping it past the RSS limit or the timeout; (outcome, wall
         seconds, rusage, stdout)."""
         limit_kib, timeout = self.args.rss_limit_mib * 1024, self.args.timeout
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+        )
         out: list[bytes] = []
         err: list[bytes] = []
         readers = [
@@ -247,7 +258,9 @@ def summarise(results: list[Measured]) -> dict[str, Any]:
             "calls": use[-1].calls,
             "server_requests": use[-1].server_requests,
             "median_server_cpu_s": _median([r.server_cpu_s for r in use]),
-            "bottleneck": statistics.mode(r.bottleneck for r in use),
+            "median_client_cores": _median([r.client_cpu_s / r.wall_s for r in use]),
+            "median_server_cores": _median([r.server_cpu_s / r.wall_s for r in use]),
+            "bottleneck": statistics.mode(r.bottleneck.split(" (")[0] for r in use),
             "outcomes": sorted({r.outcome for r in mine}),
         }
     for bare in ("bare", "bare-shared"):
@@ -297,6 +310,14 @@ def main() -> None:
     )
     label = args.label or str(args.watchkeeper_path)
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
+    code = subprocess.run(
+        [sys.executable, "-c", "import watchkeeper; print(watchkeeper.__file__)"],
+        capture_output=True,
+        text=True,
+        env=dict(env, PYTHONPATH=str(args.watchkeeper_path)),
+        cwd=args.watchkeeper_path,
+    ).stdout.strip()
+    print(f"{label}: watchkeeper from {code}", flush=True)
     bench = Bench(args, env)
     results: list[Measured] = []
     try:
