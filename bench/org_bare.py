@@ -2,12 +2,12 @@
 
     python -m bench.org_bare ENDPOINT WORKERS ROLE [--shared-clients]
 
-List the accounts, assume the role in each, then per account and enabled region make
-exactly the reads `watchkeeper collect` makes — trails (status and selectors once per
-trail, by its owner in its home region), log groups, metric filters, alarms, topics,
-subscriptions, the attributes of notified topics, Security Hub — with adaptive retries and
-the same number of workers. Nothing is kept: answers are dropped once counted. Prints
-{"calls": N}.
+List the accounts, walk the organization's tree (roots, OUs, the accounts in each), assume
+the role in each account, then per account and enabled region make exactly the reads
+`watchkeeper collect` makes — trails (status and selectors once per trail, by its owner in
+its home region), log groups, metric filters, alarms, topics, subscriptions, the
+attributes of notified topics, Security Hub — with adaptive retries and the same number
+of workers. Nothing is kept: answers are dropped once counted. Prints {"calls": N}.
 
 Two ways to hold the clients:
 - plain (the default): boto3 as one would write it, a session per account (sharing the
@@ -146,8 +146,22 @@ def main() -> None:
             sn.get_topic_attributes(TopicArn=arn)
         attempt(lambda: client(who, "securityhub", region).describe_hub())
 
+    def walk() -> None:
+        """The organization's tree: roots, then OUs and accounts per parent."""
+        org = client(me, "organizations", HOME)
+        pending = [r["Id"] for r in pages(org, "list_roots", "Roots")]
+        while pending:
+            parent = pending.pop()
+            units = pages(
+                org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
+            )
+            pending += [u["Id"] for u in units]
+            pages(org, "list_accounts_for_parent", "Accounts", ParentId=parent)
+
     with ThreadPoolExecutor(workers) as pool:
+        tree = pool.submit(walk)
         setups = list(pool.map(setup, sorted(a["Id"] for a in listed)))
+        tree.result()
         list(pool.map(unit, [(who, r) for who in setups for r in who.regions]))
     print(json.dumps({"calls": calls}))
 

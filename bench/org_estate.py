@@ -53,6 +53,8 @@ PAGE = {
     "ListTopics": 100,
     "ListSubscriptions": 100,
     "ListAccounts": 20,
+    "ListAccountsForParent": 20,
+    "ListOrganizationalUnitsForParent": 20,
 }
 
 # Fixed instants: the same estate always collects to the same rows.
@@ -357,3 +359,30 @@ def trail(arn: str) -> Trail | None:
         return ORG_TRAIL
     found = account(owner).own_trail
     return found if found is not None and found.arn == arn else None
+
+
+# --- the organization's tree -------------------------------------------------------------
+
+ROOT = "r-bnch"
+# OU id → (name, parent id): Security and Infrastructure under the root, the workloads
+# split by environment, as AWS's multi-account guidance lays them out.
+OUS = {
+    "ou-bnch-security": ("Security", ROOT),
+    "ou-bnch-infra": ("Infrastructure", ROOT),
+    "ou-bnch-workloads": ("Workloads", ROOT),
+    "ou-bnch-prod": ("Prod", "ou-bnch-workloads"),
+    "ou-bnch-nonprod": ("NonProd", "ou-bnch-workloads"),
+    "ou-bnch-sandbox": ("Sandbox", ROOT),
+}
+
+
+def parent_of(account_id: str) -> str:
+    """The OU (or the root) an account sits in."""
+    index = int(account_id) - int(MANAGEMENT)
+    if index == 0:
+        return ROOT
+    if index < 3:
+        return "ou-bnch-security"  # log archive, audit
+    if index % PLATFORM_EVERY == PLATFORM_EVERY // 2:
+        return "ou-bnch-infra"
+    return ("ou-bnch-prod", "ou-bnch-nonprod", "ou-bnch-nonprod", "ou-bnch-sandbox")[index % 4]

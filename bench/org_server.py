@@ -185,19 +185,34 @@ class Answers:
                 }
             )
         if op == "ListAccounts":
-            listed = [
+            chunk, token = _page(self._listed(), op, page)
+            return _json({"Accounts": chunk, **({"NextToken": token} if token else {})})
+        if op == "ListRoots":
+            org = f"arn:aws:organizations::{est.MANAGEMENT}"
+            root = {
+                "Id": est.ROOT,
+                "Arn": f"{org}:root/{est.ORG_ID}/{est.ROOT}",
+                "Name": "Root",
+                "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
+            }
+            return _json({"Roots": [root]})
+        if op == "ListOrganizationalUnitsForParent":
+            parent, _, page_text = arg.partition("/")
+            units = [
                 {
-                    "Id": x,
-                    "Arn": f"arn:aws:organizations::{est.MANAGEMENT}:account/{est.ORG_ID}/{x}",
-                    "Email": f"aws+{x}@example.com",
-                    "Name": est.account(x).alias,
-                    "Status": "ACTIVE",
-                    "JoinedMethod": "CREATED",
-                    "JoinedTimestamp": est.T0,
+                    "Id": ou,
+                    "Arn": f"arn:aws:organizations::{est.MANAGEMENT}:ou/{est.ORG_ID}/{ou}",
+                    "Name": name,
                 }
-                for x in self.accounts
+                for ou, (name, up) in est.OUS.items()
+                if up == parent
             ]
-            chunk, token = _page(listed, op, page)
+            chunk, token = _page(units, op, int(page_text or 0))
+            return _json({"OrganizationalUnits": chunk, **({"NextToken": token} if token else {})})
+        if op == "ListAccountsForParent":
+            parent, _, page_text = arg.partition("/")
+            placed = [a for a in self._listed() if est.parent_of(a["Id"]) == parent]
+            chunk, token = _page(placed, op, int(page_text or 0))
             return _json({"Accounts": chunk, **({"NextToken": token} if token else {})})
         if op == "DescribeTrails":
             return _json({"trailList": [t.listed() for t in a.trails_seen(region)]})
@@ -242,6 +257,20 @@ class Answers:
             }
             return 200, {"Content-Type": "application/json"}, json.dumps(hub).encode()
         return self._error(service, "InvalidAction", f"the bench server does not answer {op}")
+
+    def _listed(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "Id": x,
+                "Arn": f"arn:aws:organizations::{est.MANAGEMENT}:account/{est.ORG_ID}/{x}",
+                "Email": f"aws+{x}@example.com",
+                "Name": est.account(x).alias,
+                "Status": "ACTIVE",
+                "JoinedMethod": "CREATED",
+                "JoinedTimestamp": est.T0,
+            }
+            for x in self.accounts
+        ]
 
     @staticmethod
     def _error(service: str, code: str, message: str) -> Reply:
@@ -362,6 +391,10 @@ class Server:
         if op in ("GetTrailStatus", "GetEventSelectors", "GetTopicAttributes"):
             found = _ARN.search(body)
             arg = found.group(0).decode().replace("%3A", ":") if found else ""
+        elif op in ("ListOrganizationalUnitsForParent", "ListAccountsForParent"):
+            parent = json.loads(body)["ParentId"]
+            token = _TOKEN.search(body)
+            arg = f"{parent}/{token.group(1).decode() if token else 0}"
         else:
             token = _TOKEN.search(body)
             arg = token.group(1).decode() if token else ""

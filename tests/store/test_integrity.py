@@ -254,10 +254,10 @@ _PINNED = {
     "collector_host": "fixture-host",
 }
 # The digest of _collection(encoded=False) computed by the code before rows were streamed
-# (commit 5caf251: complete_snapshot with every row in memory, and that commit's
-# snapshot_digest), after pinning the metadata above. Streamed, the same rows must hash
-# to the same value.
-_DIGEST_BEFORE_STREAMING = "216acbbc6742dba66e252432288e98f81694eecac8a582a7c907a98016fa1928"
+# (commit 274b7b7, schema 3: complete_snapshot with every row in memory, and that
+# commit's snapshot_digest), after pinning the metadata above. Streamed, the same rows
+# must hash to the same value.
+_DIGEST_BEFORE_STREAMING = "25a8b3c417bc07276ba20e8b7e279d6a99769b46a93daa32b22ba1d9dfdbb60e"
 
 
 def _streamed(db: Path, col: Collection, batch_bytes: int) -> tuple[int, int]:
