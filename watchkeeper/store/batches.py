@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -24,17 +25,23 @@ from watchkeeper.store.snapshots import DEFAULT_LOCK_TIMEOUT
 # Encoded text per batch. Large enough that opening the file and DuckDB's per-statement
 # work are paid rarely (some 20 batches for 1,000 accounts), small enough to stay flat.
 DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
+# Chunks (one table's rows of one unit) waiting for the writer before add() waits too: the
+# writer falls behind only while another process holds the file's lock.
+MAX_QUEUED = 4096
 
 _Batch = dict[str, list[EncodedRows]]
+_CLOSE, _ABORT = "close", "abort"  # what the writer does with what it still holds
 
 
 class SnapshotWriter:
     """Writes one snapshot's encoded rows in the background, a batch at a time.
 
-    ``add`` is thread-safe and returns at once unless a full batch is already waiting for
-    the writer (then it waits: that wait is what keeps memory bounded). A failed write
-    (the lock not obtained in time, a column the table lacks) is raised by the next
-    ``add`` and by ``close``.
+    ``add`` is thread-safe and returns at once: it hands the rows to the writer's thread,
+    which gathers them into batches (a lock-free queue, so that the many collecting
+    threads never queue up behind one another for a lock while waiting for the GIL). It
+    waits only while MAX_QUEUED chunks are already waiting: that keeps memory bounded
+    when the writer cannot write. A failed write (the lock not obtained in time, a column
+    the table lacks) is raised by a later ``add`` and by ``close``.
     """
 
     def __init__(
@@ -50,11 +57,7 @@ class SnapshotWriter:
         self.batch_bytes = batch_bytes
         self.lock_timeout = lock_timeout
         self.batches_written = 0
-        self._pending: _Batch = {}
-        self._pending_bytes = 0
-        self._lock = threading.Lock()
-        # One batch queued while another is written: at most three in memory at once.
-        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        self._queue: queue.SimpleQueue[tuple[str, EncodedRows] | str] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._columns: dict[str, list[str]] | None = None
         self._thread = threading.Thread(target=self._run, name="snapshot-writer", daemon=True)
@@ -64,28 +67,18 @@ class SnapshotWriter:
         self._raise_if_failed()
         if not rows.count:
             return
-        with self._lock:
-            self._pending.setdefault(table, []).append(rows)
-            self._pending_bytes += len(rows.text)
-            if self._pending_bytes < self.batch_bytes:
-                return
-            batch = self._take()
-        self._queue.put(batch)
+        self._queue.put((table, rows))
+        while self._queue.qsize() > MAX_QUEUED and self._thread.is_alive():
+            time.sleep(0.05)  # the writer is behind (the file is locked): wait for it
 
     def close(self) -> None:
         """Write whatever is pending, wait for the writer, raise its error if it had one."""
-        with self._lock:
-            batch = self._take()
-        if batch:
-            self._queue.put(batch)
-        self._stop()
+        self._stop(_CLOSE)
         self._raise_if_failed()
 
     def abort(self) -> None:
         """Stop without writing what is pending (the snapshot stays incomplete anyway)."""
-        with self._lock:
-            self._take()
-        self._stop()
+        self._stop(_ABORT)
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -101,13 +94,9 @@ class SnapshotWriter:
         else:
             self.abort()
 
-    def _take(self) -> _Batch:
-        batch, self._pending, self._pending_bytes = self._pending, {}, 0
-        return batch
-
-    def _stop(self) -> None:
+    def _stop(self, how: str) -> None:
         if self._thread.is_alive():
-            self._queue.put(None)
+            self._queue.put(how)
             self._thread.join()
 
     def _raise_if_failed(self) -> None:
@@ -115,13 +104,30 @@ class SnapshotWriter:
             raise self._error
 
     def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
+        batch: _Batch = {}
+        size = 0
+        while True:
+            item = self._queue.get()
+            if isinstance(item, str):  # close or abort
+                if item == _CLOSE and batch:
+                    self._write_or_keep_error(batch)
+                return
             if self._error is not None:
                 continue  # keep draining, so that no add() waits for ever
-            try:
-                self._write(batch)
-            except BaseException as exc:  # handed to the collecting threads by add/close
-                self._error = exc
+            table, rows = item
+            batch.setdefault(table, []).append(rows)
+            size += len(rows.text)
+            if size >= self.batch_bytes:
+                self._write_or_keep_error(batch)
+                batch, size = {}, 0
+
+    def _write_or_keep_error(self, batch: _Batch) -> None:
+        if self._error is not None:
+            return
+        try:
+            self._write(batch)
+        except BaseException as exc:  # handed to the collecting threads by add/close
+            self._error = exc
 
     def _write(self, batch: _Batch) -> None:
         con = connect(self.db, lock_timeout=self.lock_timeout)
