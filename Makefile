@@ -46,6 +46,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.collect_bench
+	$(BIN)/python -m bench.org_bench --accounts 100 --runs 1 --sides watchkeeper,bare-shared
 	$(BIN)/python -m bench.check_bench
 	$(BIN)/python -m bench.bench_patterns
 

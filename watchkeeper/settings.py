@@ -329,7 +329,8 @@ def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
     """Flags > env > watchkeeper.toml for a collection (`collect` and the `run` job)."""
     c = "collect"
     organization = pick(flags.organization, None, cfg.get(c, "organization"), False)
-    concurrency = pick(flags.concurrency, "WATCHKEEPER_CONCURRENCY", cfg.get(c, "concurrency"), 8)
+    # Unset: the collector sizes it by the number of accounts (AwsOptions.workers).
+    concurrency = pick(flags.concurrency, "WATCHKEEPER_CONCURRENCY", cfg.get(c, "concurrency"))
     return CollectRequest(
         db=resolve_db(flags.db, cfg),
         accounts=_list(pick(flags.accounts, None, cfg.get(c, "accounts"), ())),
@@ -342,7 +343,7 @@ def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
             profile=pick(flags.profile, None, cfg.get(c, "profile")),
             endpoint_url=pick(flags.endpoint_url, None, cfg.get(c, "endpoint_url")),
             max_attempts=flags.max_attempts,
-            concurrency=int(concurrency),
+            concurrency=None if concurrency is None else int(concurrency),
         ),
     )
 

@@ -15,7 +15,8 @@ import pytest
 from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Estate
 from watchkeeper.collector import AwsOptions, CollectOutcome, CollectRequest, collect, is_read_only
-from watchkeeper.collector.aws import Clients, Telemetry, assumed_session, make_session
+from watchkeeper.collector.aws import Telemetry, make_session
+from watchkeeper.collector.clients import Clients, assumed_session
 from watchkeeper.store import connect, verify_snapshots
 
 
@@ -274,7 +275,8 @@ def test_only_read_only_operations_are_sent(estate: Estate, proxy: FaultProxy, d
 def test_write_operations_are_refused_before_sending(proxy: FaultProxy):
     import boto3
 
-    from watchkeeper.collector.aws import Clients, ReadOnlyViolation, Telemetry
+    from watchkeeper.collector.aws import ReadOnlyViolation, Telemetry
+    from watchkeeper.collector.clients import Clients
 
     clients = Clients(boto3.Session(), AwsOptions(endpoint_url=proxy.url), Telemetry())
     with pytest.raises(ReadOnlyViolation, match="CreateLogGroup"):

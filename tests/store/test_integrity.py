@@ -16,10 +16,12 @@ from watchkeeper.store import (
     RESOURCE_TABLES,
     Collection,
     CollectionError,
+    SnapshotWriter,
     begin_snapshot,
     complete_snapshot,
     connect,
     encode_rows,
+    integrity,
     verify_snapshots,
 )
 from watchkeeper.store.bulk import insert_encoded
@@ -240,3 +242,99 @@ def test_insert_encoded_sets_constants_and_leaves_absent_cells_null(tmp_path: Pa
         (42, None, None, '{"n": 1}'),
     ]
     con.close()
+
+
+# --- streamed snapshots hash as before ------------------------------------------------------
+
+# Metadata that differs from run to run, pinned so that a digest can be written down.
+_PINNED = {
+    "started_at": datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC),
+    "finished_at": datetime(2026, 2, 3, 4, 15, 0, tzinfo=UTC),
+    "tool_version": "0.0.0-fixture",
+    "collector_host": "fixture-host",
+}
+# The digest of _collection(encoded=False) computed by the code before rows were streamed
+# (commit 274b7b7, schema 3: complete_snapshot with every row in memory, and that
+# commit's snapshot_digest), after pinning the metadata above. Streamed, the same rows
+# must hash to the same value.
+_DIGEST_BEFORE_STREAMING = "25a8b3c417bc07276ba20e8b7e279d6a99769b46a93daa32b22ba1d9dfdbb60e"
+
+
+def _streamed(db: Path, col: Collection, batch_bytes: int) -> tuple[int, int]:
+    """Write ``col``'s rows through a SnapshotWriter (batches of ``batch_bytes``), then
+    complete the snapshot with the rest (errors, metadata); (snapshot id, batches)."""
+    sid = begin_snapshot(db, col.accounts, col.regions, col.caller_arn)
+    rest = Collection(caller_arn=col.caller_arn, accounts=col.accounts, regions=col.regions)
+    rest.errors = col.errors
+    with SnapshotWriter(db, sid, batch_bytes=batch_bytes) as writer:
+        for table, rows in col.tables.items():
+            for row in rows:  # one row at a time, as units hand them over
+                writer.add(table, encode_rows([row]))
+    complete_snapshot(db, sid, rest)
+    return sid, writer.batches_written
+
+
+def _pinned_digest(db: Path, snapshot_id: int) -> str:
+    con = connect(db)
+    try:
+        con.execute(
+            f"UPDATE snapshot SET {', '.join(f'{c} = ?' for c in _PINNED)} WHERE snapshot_id = ?",
+            [*_PINNED.values(), snapshot_id],
+        )
+        return snapshot_digest(con, snapshot_id)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 1500, 1 << 20])
+def test_streamed_rows_are_stored_and_hashed_like_one_write(
+    tmp_path: Path, batch_bytes: int
+) -> None:
+    whole_db, streamed_db = tmp_path / "whole.duckdb", tmp_path / "streamed.duckdb"
+    whole = _write(whole_db, _collection(encoded=False))
+    streamed, batches = _streamed(streamed_db, _collection(encoded=False), batch_bytes)
+    # 10 rows: a batch each, a few batches, or one batch at the end.
+    assert {1: batches == 10, 1500: 1 < batches < 10, 1 << 20: batches == 1}[batch_bytes]
+    assert _content(streamed_db, streamed) == _content(whole_db, whole)
+    con = connect(streamed_db, read_only=True)
+    stored = con.execute("SELECT sha256 FROM snapshot WHERE snapshot_id = ?", [streamed])
+    assert stored.fetchall()[0][0] == snapshot_digest(con, streamed)
+    assert all(r.ok for r in verify_snapshots(con))
+    con.close()
+    # The same estate gives the same hash as the one-write path.
+    assert _pinned_digest(streamed_db, streamed) == _pinned_digest(whole_db, whole)
+
+
+def test_hash_of_a_fixed_snapshot_is_the_one_written_before_streaming(tmp_path: Path) -> None:
+    db = tmp_path / "wk.duckdb"
+    sid, _ = _streamed(db, _collection(encoded=False), batch_bytes=200)
+    assert _pinned_digest(db, sid) == _DIGEST_BEFORE_STREAMING
+    assert _reference_digest(db, sid) == _DIGEST_BEFORE_STREAMING
+
+
+def test_tables_larger_than_the_sort_budget_hash_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "wk.duckdb"
+    col = _collection(encoded=False)
+    col.add(
+        "aws_cloudwatch_log_group",
+        [
+            {**col.tables["aws_cloudwatch_log_group"][0], "name": f"g-{i:03d}-{'é' * (i % 7)}"}
+            for i in range(300, 0, -1)
+        ],
+    )
+    sid = _write(db, col)
+    con = connect(db, read_only=True)
+    in_memory = snapshot_digest(con, sid)
+    monkeypatch.setattr(integrity, "_SORT_BUDGET", 2000)  # sorted runs of a few lines
+    monkeypatch.setattr(integrity, "_BATCH", 7)
+    spilled: list[int] = []
+    spill = integrity._spill_sorted
+    monkeypatch.setattr(
+        integrity, "_spill_sorted", lambda lines, stack: spilled.append(1) or spill(lines, stack)
+    )
+    assert snapshot_digest(con, sid) == in_memory
+    con.close()
+    assert len(spilled) > 10
+    assert in_memory == _reference_digest(db, sid)

@@ -1,20 +1,21 @@
-"""boto3 plumbing shared by every collector module: sessions, role assumption, clients with
-adaptive retries, call counting, the read-only guard, paging and error capture."""
+"""boto3 plumbing shared by every collector module: options, sessions, call counting, the
+read-only guard, paging and error capture (the clients themselves are in clients.py)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.exceptions
-import botocore.session
-from botocore.config import Config
 
 from watchkeeper.errors import UserError
 from watchkeeper.store.model import CollectionError
+
+if TYPE_CHECKING:
+    from watchkeeper.collector.clients import Clients
 
 T = TypeVar("T")
 
@@ -62,48 +63,26 @@ class Telemetry:
             self.attempts += 1
 
 
+# API limits are per account and region, and a worker collects one account's region at a
+# time, so the workers of a many-account run never crowd one account's limits: the default
+# grows with the accounts, to where one process's CPU (not the network) is the limit.
+WORKERS_PER_ACCOUNT = 8
+MAX_AUTO_WORKERS = 64
+
+
 @dataclass(frozen=True)
 class AwsOptions:
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = 10
-    concurrency: int = 8
+    concurrency: int | None = None  # parallel workers; None: sized by the accounts
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
 
-
-class Clients:
-    """Creates (and caches) clients for one boto3 session; thread-safe."""
-
-    def __init__(self, session: boto3.Session, options: AwsOptions, telemetry: Telemetry):
-        self.session = session
-        self.options = options
-        self.telemetry = telemetry
-        self._cache: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
-        self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": options.max_attempts},
-            max_pool_connections=max(10, options.concurrency * 2),
-            connect_timeout=options.connect_timeout,
-            read_timeout=options.read_timeout,
-            user_agent_extra="watchkeeper",
-        )
-
-    def get(self, service: str, region: str) -> Any:
-        key = (service, region)
-        with self._lock:  # boto3 sessions are not thread-safe while creating clients
-            client = self._cache.get(key)
-            if client is None:
-                client = self.session.client(
-                    service,  # type: ignore[call-overload]
-                    region_name=region,
-                    endpoint_url=self.options.endpoint_url,
-                    config=self._config,
-                )
-                client.meta.events.register("before-call.*.*", self.telemetry.on_call)
-                client.meta.events.register("before-send.*.*", self.telemetry.on_send)
-                self._cache[key] = client
-            return client
+    def workers(self, accounts: int) -> int:
+        if self.concurrency is not None:
+            return max(1, self.concurrency)
+        return max(1, min(MAX_AUTO_WORKERS, WORKERS_PER_ACCOUNT * accounts))
 
 
 def make_session(profile: str | None) -> boto3.Session:
@@ -111,42 +90,6 @@ def make_session(profile: str | None) -> boto3.Session:
         return boto3.Session(profile_name=profile)
     except botocore.exceptions.ProfileNotFound:
         raise CollectorSetupError(f"AWS profile {profile!r} not found in the AWS config") from None
-
-
-_SESSION_LOCK = threading.Lock()
-
-
-def assumed_session(
-    clients: Clients,
-    account_id: str,
-    role_name: str,
-    external_id: str | None,
-    partition: str,
-    region: str,
-) -> tuple[boto3.Session, str]:
-    """Assume ``role_name`` in ``account_id``; returns the session and the role ARN."""
-    role_arn = f"arn:{partition}:iam::{account_id}:role/{role_name}"
-    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "watchkeeper-collect"}
-    if external_id:
-        kwargs["ExternalId"] = external_id
-    creds = clients.get("sts", region).assume_role(**kwargs)["Credentials"]
-    with _SESSION_LOCK:
-        loader = clients.session._session.get_component("data_loader")
-        core = botocore.session.Session()
-        # Every account's clients share the caller's loader, so each service model is parsed
-        # once per run rather than once per account: some 0.15 s of CPU and 20 MB per account
-        # (bench/collect_bench.py with 20 accounts: 6.3 s → 3.2 s, 698 → 287 MiB).
-        core.register_component("data_loader", loader)
-        session = boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=region,
-            botocore_session=core,
-        )
-        # boto3 appends its resource-model folder to the loader's search path per session.
-        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
-    return session, role_arn
 
 
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[Any]:

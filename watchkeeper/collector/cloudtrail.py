@@ -3,11 +3,16 @@ selectors once per trail, in its home region, by the account that owns it."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from watchkeeper.collector.aws import Scope
+from watchkeeper.collector.aws import ErrorLog, Scope
 from watchkeeper.store.model import Row
+
+if TYPE_CHECKING:
+    from watchkeeper.collector.clients import Clients
 
 SERVICE = "cloudtrail"
 
@@ -51,6 +56,44 @@ def fetch_detail(scope: Scope, arn: str) -> TrailDetail:
         if part is not None:
             part.pop("ResponseMetadata", None)
     return TrailDetail(status=status, selectors=selectors)
+
+
+class TrailDetails:
+    """Each listed trail's status and selectors, read once, in its home region, by its owner
+    when that is an account we act in — whether or not the home region is collected.
+
+    The first unit that lists a trail reads it; units listing it meanwhile (its shadow
+    copies, an organization trail seen from every member account) wait for that reading,
+    so every trail row is complete when it is written and none has to be kept for later.
+    """
+
+    def __init__(self, owners: dict[str, Clients], partition: str, errors: ErrorLog):
+        self._owners = owners
+        self._partition = partition
+        self._errors = errors
+        self._read: dict[str, Future[TrailDetail]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, arn: str, owner: str, home: str) -> TrailDetail | None:
+        """None when the owner is not an account we act in (nothing can be read)."""
+        clients = self._owners.get(owner)
+        if clients is None:
+            return None
+        with self._lock:
+            reading = self._read.get(arn)
+            if reading is None:
+                reading = self._read[arn] = Future()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            try:
+                scope = Scope(clients, owner, home, self._partition, self._errors)
+                reading.set_result(fetch_detail(scope, arn))
+            except BaseException as exc:  # a refused write: every waiter sees it too
+                reading.set_exception(exc)
+                raise
+        return reading.result()
 
 
 def rows(trails: Trails, scope: Scope) -> list[Row]:

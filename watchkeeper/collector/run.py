@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from watchkeeper.collector import (
     accounts,
@@ -23,18 +23,20 @@ from watchkeeper.collector import (
 from watchkeeper.collector.aws import (
     DEFAULT_REGION,
     AwsOptions,
-    Clients,
     CollectorSetupError,
     ErrorLog,
     Scope,
     Telemetry,
-    assumed_session,
     error_code,
     make_session,
 )
+from watchkeeper.collector.clients import Clients, assume_role
 from watchkeeper.collector.shard import shard_accounts
-from watchkeeper.store import begin_snapshot, complete_snapshot, encode_rows
+from watchkeeper.store import SnapshotWriter, begin_snapshot, complete_snapshot, encode_rows
 from watchkeeper.store.model import Collection, CollectionError, Row, SnapshotInfo
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,19 @@ class _Account:
     regions: list[str] = field(default_factory=list)
 
 
-# Rows amended after the units finish (trail status and selectors, account status) stay
-# dicts until the write.
-_AMENDED_LATER = frozenset({"aws_cloudtrail_trail", "aws_account"})
+# Account rows are amended once every unit is done (collection_status 'partial' when some
+# call failed): they stay dicts until the final write, one per account.
+_AMENDED_LATER = frozenset({"aws_account"})
 
 
 class _Sink:
-    """Thread-safe accumulation of rows into the Collection.
+    """Where the units' rows go, from many threads: every table but aws_account is encoded
+    in the worker thread that fetched it (there the work overlaps other threads' network
+    waits) and streamed to the store in batches, so memory does not grow with the rows."""
 
-    Rows of the other tables are encoded for the store as they arrive, in the worker thread
-    that fetched them: there the work overlaps other threads' network waits, instead of
-    adding to the single-threaded write at the end."""
-
-    def __init__(self, collection: Collection):
+    def __init__(self, collection: Collection, writer: SnapshotWriter):
         self.collection = collection
+        self.writer = writer
         self._lock = threading.Lock()
 
     def add(self, table: str, rows: list[Row]) -> None:
@@ -121,9 +122,7 @@ class _Sink:
             with self._lock:
                 self.collection.add(table, rows)
             return
-        encoded = encode_rows(rows)
-        with self._lock:
-            self.collection.add_encoded(table, encoded)
+        self.writer.add(table, encode_rows(rows))
 
 
 def _targets(
@@ -157,9 +156,10 @@ _gc_saved: tuple[int, ...] = ()
 
 @contextlib.contextmanager
 def _fewer_gc_passes() -> Iterator[None]:
-    """A collection allocates hundreds of thousands of small objects that live to the end
-    (parsed responses, rows). At the default young-generation threshold (700) the cyclic
-    GC walks them over and over: about a fifth of a collection's wall time in the benchmark.
+    """A collection allocates hundreds of thousands of small objects, many living for a
+    whole unit (parsed responses, rows). At the default young-generation threshold (700)
+    the cyclic GC walks them over and over: about a fifth of a collection's wall time in
+    the benchmark.
     Collecting young objects less often removes that; the last collection running in the
     process puts the threshold back."""
     global _gc_depth, _gc_saved
@@ -207,11 +207,14 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
 
     snapshot_id = begin_snapshot(request.db, targets, regions, caller.arn)
     collection = Collection(caller_arn=caller.arn, accounts=targets, regions=regions)
-    sink = _Sink(collection)
     skipped: dict[str, list[str]] = {}
     reporter.begin(len(targets) * len(regions) if regions else 0)
 
-    with ThreadPoolExecutor(max_workers=max(1, request.aws.concurrency)) as pool:
+    with (
+        SnapshotWriter(request.db, snapshot_id) as writer,
+        ThreadPoolExecutor(max_workers=request.aws.workers(len(targets))) as pool,
+    ):
+        sink = _Sink(collection, writer)
         # The tree is written by the run (or shard) that collects the caller's own account:
         # its rows carry that account's id, and shards must not write it twice.
         tree = (
@@ -225,31 +228,27 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
             if (request.organization or request.organization_units) and caller.account_id in targets
             else None
         )
-        setups = list(
-            pool.map(
-                lambda acct: _setup_account(
-                    acct, request, base, caller, home, regions, errors, sink, skipped, reporter
-                ),
-                targets,
-            )
+        setups = _run_all(
+            pool,
+            lambda acct: _setup_account(
+                acct, request, base, caller, home, regions, errors, sink, skipped, reporter
+            ),
+            targets,
         )
+        owners = {a.account_id: a.clients for a in setups if a.clients is not None}
+        details = cloudtrail.TrailDetails(owners, caller.partition, errors)
+        # Account by account: an account's regions are done (and their clients released)
+        # close together, and no two workers ever share an account's region.
         units = [(a, r) for a in setups if a.clients is not None for r in a.regions]
-        list(
-            pool.map(
-                lambda unit: _collect_unit(
-                    unit[0], unit[1], caller, errors, sink, reporter, telemetry
-                ),
-                units,
-            )
+        _run_all(
+            pool,
+            lambda unit: _collect_unit(
+                unit[0], unit[1], caller, errors, sink, details, reporter, telemetry
+            ),
+            units,
         )
-        trail_rows = collection.tables.get("aws_cloudtrail_trail", [])
-        details = _trail_details(pool, setups, trail_rows, caller, errors)
         if tree is not None:
             tree.result()  # re-raises what attempt() does not record (a refused write)
-    for row in trail_rows:
-        detail = details.get(row["arn"])
-        if detail is not None:
-            cloudtrail.apply_detail(row, detail)
     _mark_partial(collection, errors.errors)
 
     collection.errors = sorted(
@@ -260,6 +259,20 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     collection.api_retries = telemetry.retries
     info = complete_snapshot(request.db, snapshot_id, collection)
     return CollectOutcome(info, collection.errors, skipped, telemetry)
+
+
+def _run_all(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``fn`` over ``items`` in the pool, results in order. The first failure (a refused
+    write, the store unreachable, an interrupt) cancels what has not started yet instead
+    of running every remaining unit first."""
+    futures = [pool.submit(fn, item) for item in items]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        return [f.result() for f in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def _setup_account(
@@ -282,7 +295,7 @@ def _setup_account(
         assert request.role_name is not None
         acct.access_method = "assume_role"
         try:
-            session, role_arn = assumed_session(
+            credentials, role_arn = assume_role(
                 base, account_id, request.role_name, request.external_id, caller.partition, home
             )
         except Exception as exc:  # any failure to get in is recorded, never fatal
@@ -292,7 +305,7 @@ def _setup_account(
             reporter.note(f"{account_id}: cannot assume {acct.role_arn}: {code}")
         else:
             acct.role_arn = role_arn
-            acct.clients = Clients(session, request.aws, base.telemetry)
+            acct.clients = base.for_account(credentials)
     scope = Scope(acct.clients or base, account_id, home, caller.partition, errors)
     status = "ok" if acct.clients is not None else "failed"
     sink.add(
@@ -324,6 +337,8 @@ def _setup_account(
                 scope, [accounts.RegionChoice(r, None, True, None) for r in regions]
             ),
         )
+    if acct.clients is not base:
+        acct.clients.release(home)  # the caller's home-region clients serve every account
     return acct
 
 
@@ -333,6 +348,7 @@ def _collect_unit(
     caller: accounts.Caller,
     errors: ErrorLog,
     sink: _Sink,
+    details: cloudtrail.TrailDetails,
     reporter: Reporter,
     telemetry: Telemetry,
 ) -> None:
@@ -345,8 +361,12 @@ def _collect_unit(
         counts[table] = len(rows)
         sink.add(table, rows)
 
-    trails = cloudtrail.fetch(scope)
-    put("aws_cloudtrail_trail", cloudtrail.rows(trails, scope))
+    trail_rows = cloudtrail.rows(cloudtrail.fetch(scope), scope)
+    for row in trail_rows:
+        detail = details.get(row["arn"], row["owner_account_id"], row["home_region"])
+        if detail is not None:
+            cloudtrail.apply_detail(row, detail)
+    put("aws_cloudtrail_trail", trail_rows)
 
     log_data = logs.fetch(scope)
     put("aws_cloudwatch_log_group", logs.log_group_rows(log_data, scope))
@@ -363,6 +383,7 @@ def _collect_unit(
     if hub is not None:
         put("aws_securityhub_hub", securityhub.rows(hub, scope))
 
+    acct.clients.release(region)
     reporter.unit_done(
         UnitSummary(acct.account_id, region, counts, errors.count() - before), telemetry
     )
@@ -385,34 +406,6 @@ def _collect_organization(
             f"organization: {len(walk.errors.errors)} call(s) of the OU walk failed; "
             "accounts under those parents have no OU placement"
         )
-
-
-def _trail_details(
-    pool: ThreadPoolExecutor,
-    setups: list[_Account],
-    trail_rows: list[Row],
-    caller: accounts.Caller,
-    errors: ErrorLog,
-) -> dict[str, cloudtrail.TrailDetail]:
-    """Status and selectors of every listed trail, read once each, in its home region, by
-    its owner when that is an account we act in — whether or not the home region was among
-    the collected ones. Shadow copies and an organization trail seen from a member account
-    are filled from that one reading."""
-    by_account = {a.account_id: a.clients for a in setups if a.clients is not None}
-    trails = {
-        row["arn"]: (row["owner_account_id"], row["home_region"])
-        for row in trail_rows
-        if row["owner_account_id"] in by_account
-    }
-
-    def read(arn: str) -> cloudtrail.TrailDetail:
-        owner, home = trails[arn]
-        return cloudtrail.fetch_detail(
-            Scope(by_account[owner], owner, home, caller.partition, errors), arn
-        )
-
-    arns = sorted(trails)
-    return dict(zip(arns, pool.map(read, arns), strict=True))
 
 
 def _mark_partial(collection: Collection, errors: list[CollectionError]) -> None:

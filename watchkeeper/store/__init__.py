@@ -1,5 +1,6 @@
 """DuckDB store: schema, snapshot lifecycle, integrity hashes."""
 
+from watchkeeper.store.batches import SnapshotWriter
 from watchkeeper.store.bulk import encode_rows
 from watchkeeper.store.db import (
     RESOURCE_TABLES,
@@ -33,6 +34,7 @@ __all__ = [
     "EncodedRows",
     "Row",
     "SnapshotInfo",
+    "SnapshotWriter",
     "StoreError",
     "StoreLockedError",
     "VerifyResult",

@@ -84,6 +84,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
     # Hashes and reports render timestamps; one fixed zone keeps them reproducible.
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on the terminal for statements over two seconds (a large
+    # collection's final write and hash): not ours to print, and it garbles our output.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -7,8 +7,13 @@ table of the snapshot changes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import heapq
+import itertools
 import json
+import tempfile
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -74,6 +79,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _PLAIN_TYPES = frozenset({"VARCHAR", "JSON", "INTEGER", "BIGINT", "BOOLEAN"})
 # Rows fetched, and lines hashed, per step: a large table is never held twice in memory.
 _BATCH = 2000
+# Characters of a table's lines sorted in memory; more are sorted in runs on disk.
+_SORT_BUDGET = 32 * 1024 * 1024
 
 
 def _line(columns: list[str], values: tuple[Any, ...]) -> str:
@@ -82,9 +89,19 @@ def _line(columns: list[str], values: tuple[Any, ...]) -> str:
 
 
 def _table_lines(
-    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], snapshot_id: int
-) -> list[str]:
-    """The sorted canonical lines of one table's rows in the snapshot."""
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    snapshot_id: int,
+    spill: contextlib.ExitStack,
+) -> tuple[int, Iterator[str]]:
+    """How many rows the table has in the snapshot, and their canonical lines, sorted.
+
+    Sorted serialised lines make the hash independent of insertion and scan order. Past
+    _SORT_BUDGET characters, sorted runs of lines go to temporary files (closed with
+    ``spill``) and are merged back: hashing a table of any size takes about that much
+    memory, and the order (so the hash) is the same as one in-memory sort's.
+    """
     names = sorted(columns)  # selected in key order, so each row zips into a sorted dict
     select = ", ".join(f'"{c}"' for c in names)
     cursor = con.execute(
@@ -93,6 +110,8 @@ def _table_lines(
     convert = [i for i, c in enumerate(names) if columns[c] not in _PLAIN_TYPES]
     encode = _ENCODER.encode
     lines: list[str] = []
+    size = count = 0
+    runs: list[Iterator[str]] = []
     while batch := cursor.fetchmany(_BATCH):
         rows: list[Any] = batch
         if convert:
@@ -100,10 +119,29 @@ def _table_lines(
             for r in rows:
                 for i in convert:
                     r[i] = _canonical(r[i])
-        lines += [encode(dict(zip(names, r, strict=True))) for r in rows]
-    # Sorted serialised lines: independent of insertion and scan order.
+        new = [encode(dict(zip(names, r, strict=True))) for r in rows]
+        lines += new
+        count += len(new)
+        size += sum(map(len, new))
+        if size > _SORT_BUDGET:
+            runs.append(_spill_sorted(lines, spill))
+            lines, size = [], 0
     lines.sort()
-    return lines
+    if not runs:
+        return count, iter(lines)
+    return count, heapq.merge(*runs, lines)
+
+
+def _spill_sorted(lines: list[str], spill: contextlib.ExitStack) -> Iterator[str]:
+    """Sort ``lines`` into a temporary file; the lines back, in order, as it is read."""
+    lines.sort()
+    # JSON text holds no raw newline, and "\n" alone ends a line when read back.
+    run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+    fh = spill.enter_context(run)  # closed (and so deleted) once the table is hashed
+    for start in range(0, len(lines), _BATCH):
+        fh.write("".join(line + "\n" for line in lines[start : start + _BATCH]))
+    fh.seek(0)
+    return (line[:-1] for line in fh)
 
 
 def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
@@ -130,8 +168,9 @@ def snapshot_digest(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> str:
         if TABLE_SINCE.get(table, 1) > written_under:
             continue
         columns = {c: t for c, t in types[table].items() if c != "snapshot_id" and hashed(table, c)}
-        lines = _table_lines(con, table, columns, snapshot_id)
-        h.update(f"\n{table} {len(lines)}\n".encode())
-        for start in range(0, len(lines), _BATCH):
-            h.update("".join(line + "\n" for line in lines[start : start + _BATCH]).encode())
+        with contextlib.ExitStack() as spill:
+            count, lines = _table_lines(con, table, columns, snapshot_id, spill)
+            h.update(f"\n{table} {count}\n".encode())
+            while chunk := list(itertools.islice(lines, _BATCH)):
+                h.update("".join(line + "\n" for line in chunk).encode())
     return h.hexdigest()
