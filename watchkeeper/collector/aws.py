@@ -6,16 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.exceptions
 
 from watchkeeper.errors import UserError
 from watchkeeper.store.model import CollectionError
-
-if TYPE_CHECKING:
-    from watchkeeper.collector.clients import Clients
 
 T = TypeVar("T")
 
@@ -135,11 +132,18 @@ class ErrorLog:
             return len(self.errors)
 
 
+class ClientSource(Protocol):
+    """What a Scope needs of an account's clients (collector.clients.Clients is one); a
+    protocol here so that aws.py, which clients.py builds on, does not import it back."""
+
+    def get(self, service: str, region: str) -> Any: ...
+
+
 @dataclass
 class Scope:
     """Where a call is made: the account's clients, its id and the region."""
 
-    clients: Clients
+    clients: ClientSource
     account_id: str
     region: str
     partition: str
