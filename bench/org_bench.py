@@ -26,8 +26,11 @@ machine down with it.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +49,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # Cores one side can keep busy before it is the bottleneck: the collector and the loop are
 # Python (one core under the GIL), the server too.
 SATURATED = 0.85
+
+
+def _die_with_parent() -> None:
+    """In each child: be killed when the bench dies (Linux), so that a bench stopped from
+    outside leaves no collection running against a server that is gone."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def default_workers(accounts: int) -> int:
@@ -128,6 +138,7 @@ class Bench:
             ],
             stdout=subprocess.PIPE,
             env=dict(env, PYTHONPATH=str(HERE)),
+            preexec_fn=_die_with_parent,
         )
         assert self.server.stdout is not None
         ready = json.loads(self.server.stdout.readline())
@@ -205,7 +216,12 @@ class Bench:
         limit_kib, timeout = self.args.rss_limit_mib * 1024, self.args.timeout
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            preexec_fn=_die_with_parent,
         )
         out: list[bytes] = []
         err: list[bytes] = []
