@@ -26,8 +26,11 @@ machine down with it.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +49,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # Cores one side can keep busy before it is the bottleneck: the collector and the loop are
 # Python (one core under the GIL), the server too.
 SATURATED = 0.85
+
+
+def _die_with_parent() -> None:
+    """In each child: be killed when the bench dies (Linux), so that a bench stopped from
+    outside leaves no collection running against a server that is gone."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def default_workers(accounts: int) -> int:
@@ -67,6 +77,8 @@ class Measured:
     machine_busy: float  # share of all cores busy during the run, every process counted
     latency_floor_s: float
     bottleneck: str
+    # RSS when a quarter, half and three quarters of the run had passed: flat, or growing?
+    rss_mib_quartiles: list[float]
 
 
 def _proc_cpu(pid: int) -> float:
@@ -128,6 +140,7 @@ class Bench:
             ],
             stdout=subprocess.PIPE,
             env=dict(env, PYTHONPATH=str(HERE)),
+            preexec_fn=_die_with_parent,
         )
         assert self.server.stdout is not None
         ready = json.loads(self.server.stdout.readline())
@@ -157,7 +170,7 @@ class Bench:
         # Run from the code's own directory: `python -m` puts the working directory first
         # on the path, ahead of PYTHONPATH.
         env = dict(self.env, PYTHONPATH=str(path))
-        outcome, wall, usage, out = self._watched(cmd, env, path)
+        outcome, wall, usage, out, quartiles = self._watched(cmd, env, path)
         busy1, total1 = _machine()
         server_cpu = _proc_cpu(self.server.pid) - cpu0
         served1 = _served(self.url)
@@ -183,6 +196,7 @@ class Bench:
             round(machine, 2),
             round(floor, 1),
             _bottleneck(client_cpu, server_cpu, machine, wall, floor),
+            quartiles,
         )
 
     def _snapshot_calls(self, db: Path, path: Path) -> int | None:
@@ -199,13 +213,18 @@ class Bench:
 
     def _watched(
         self, cmd: list[str], env: dict[str, str], cwd: Path
-    ) -> tuple[str, float, Any, str]:
+    ) -> tuple[str, float, Any, str, list[float]]:
         """Run ``cmd``, stopping it past the RSS limit or the timeout; (outcome, wall
         seconds, rusage, stdout)."""
         limit_kib, timeout = self.args.rss_limit_mib * 1024, self.args.timeout
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            preexec_fn=_die_with_parent,
         )
         out: list[bytes] = []
         err: list[bytes] = []
@@ -216,13 +235,15 @@ class Bench:
         for r in readers:
             r.start()
         outcome = "ok"
+        samples: list[tuple[float, int]] = []
         while True:
             # wait4, not poll(): poll would reap the child and lose its resource usage.
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             elapsed = time.perf_counter() - start
-            if outcome == "ok" and _rss_kib(proc.pid) > limit_kib:
+            samples.append((elapsed, _rss_kib(proc.pid)))
+            if outcome == "ok" and samples[-1][1] > limit_kib:
                 outcome = f"stopped: RSS over {self.args.rss_limit_mib} MiB after {elapsed:.0f}s"
                 proc.kill()
             elif outcome == "ok" and elapsed > timeout:
@@ -236,7 +257,11 @@ class Bench:
         # collect exits 1 when there were collection errors; the bench estate has none.
         if outcome == "ok" and proc.returncode != 0:
             outcome = f"failed (exit {proc.returncode}): {err[0].decode()[-300:].strip()}"
-        return outcome, wall, usage, out[0].decode() if out else ""
+        quartiles = [
+            round(next((kib for t, kib in samples if t >= q * wall), 0) / 1024, 1)
+            for q in (0.25, 0.5, 0.75)
+        ]
+        return outcome, wall, usage, out[0].decode() if out else "", quartiles
 
 
 def _median(values: list[float]) -> float:
@@ -273,14 +298,15 @@ def summarise(results: list[Measured]) -> dict[str, Any]:
 
 def table(results: list[Measured], label: str) -> str:
     head = (
-        "| label | side | run | wall s | calls | requests | peak RSS MiB | client CPU s "
-        "| server CPU s | machine busy | latency floor s | bottleneck | outcome |"
+        "| label | side | run | wall s | calls | requests | peak RSS MiB | RSS at ¼ ½ ¾ "
+        "| client CPU s | server CPU s | machine busy | latency floor s | bottleneck | outcome |"
     )
-    rows = [head, "|" + "---|" * 13]
+    rows = [head, "|" + "---|" * 14]
     for r in results:
+        rss = " / ".join(str(x) for x in r.rss_mib_quartiles)
         rows.append(
             f"| {label} | {r.side} | {r.run} | {r.wall_s} | {r.calls} | {r.server_requests} "
-            f"| {r.peak_rss_mib} | {r.client_cpu_s} | {r.server_cpu_s} | {r.machine_busy} "
+            f"| {r.peak_rss_mib} | {rss} | {r.client_cpu_s} | {r.server_cpu_s} | {r.machine_busy} "
             f"| {r.latency_floor_s} | {r.bottleneck} | {r.outcome} |"
         )
     return "\n".join(rows)
@@ -328,7 +354,8 @@ def main() -> None:
                     results.append(m)
                     print(
                         f"{label} run {run} {side}: {m.wall_s}s, {m.calls} calls, "
-                        f"{m.peak_rss_mib} MiB, client {m.client_cpu_s}s CPU, server "
+                        f"{m.peak_rss_mib} MiB (at ¼ ½ ¾: {m.rss_mib_quartiles}), "
+                        f"client {m.client_cpu_s}s CPU, server "
                         f"{m.server_cpu_s}s CPU, machine {m.machine_busy:.0%} busy → "
                         f"{m.bottleneck} [{m.outcome}]",
                         flush=True,

@@ -179,3 +179,35 @@ def test_region_partitions_are_looked_up_once_per_process(
     assert first is not None and len(first) > 10
     assert accounts_module.enabled_regions(scope) == first
     assert len(built) == 1  # not one per region and account (80 ms each)
+
+
+def test_units_are_handed_out_a_few_at_a_time_and_a_failure_stops_them():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from watchkeeper.collector.run import _run_all
+
+    done: list[int] = []
+    ahead: list[int] = []
+
+    def items(n: int) -> Any:
+        for i in range(n):
+            ahead.append(i - len(done))  # handed out but not finished yet
+            yield i
+
+    def square(i: int) -> int:
+        done.append(i)
+        return i * i
+
+    with ThreadPoolExecutor(2) as pool:
+        assert _run_all(pool, 2, square, items(200)) == [i * i for i in range(200)]
+        assert max(ahead) <= 8  # 4 per worker, not all 200 at once
+
+        def fails_at_3(i: int) -> int:
+            if i == 3:
+                raise ValueError("unit 3")
+            return square(i)
+
+        done.clear()
+        with pytest.raises(ValueError, match="unit 3"):
+            _run_all(pool, 2, fails_at_3, range(10_000))
+    assert len(done) < 100  # the rest were never run

@@ -6,7 +6,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -210,9 +210,10 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     skipped: dict[str, list[str]] = {}
     reporter.begin(len(targets) * len(regions) if regions else 0)
 
+    workers = request.aws.workers(len(targets))
     with (
         SnapshotWriter(request.db, snapshot_id) as writer,
-        ThreadPoolExecutor(max_workers=request.aws.workers(len(targets))) as pool,
+        ThreadPoolExecutor(max_workers=workers) as pool,
     ):
         sink = _Sink(collection, writer)
         # The tree is written by the run (or shard) that collects the caller's own account:
@@ -230,6 +231,7 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         )
         setups = _run_all(
             pool,
+            workers,
             lambda acct: _setup_account(
                 acct, request, base, caller, home, regions, errors, sink, skipped, reporter
             ),
@@ -239,9 +241,10 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         details = cloudtrail.TrailDetails(owners, caller.partition, errors)
         # Account by account: an account's regions are done (and their clients released)
         # close together, and no two workers ever share an account's region.
-        units = [(a, r) for a in setups if a.clients is not None for r in a.regions]
+        units = ((a, r) for a in setups if a.clients is not None for r in a.regions)
         _run_all(
             pool,
+            workers,
             lambda unit: _collect_unit(
                 unit[0], unit[1], caller, errors, sink, details, reporter, telemetry
             ),
@@ -261,18 +264,30 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     return CollectOutcome(info, collection.errors, skipped, telemetry)
 
 
-def _run_all(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``fn`` over ``items`` in the pool, results in order. The first failure (a refused
-    write, the store unreachable, an interrupt) cancels what has not started yet instead
-    of running every remaining unit first."""
-    futures = [pool.submit(fn, item) for item in items]
+def _run_all(
+    pool: ThreadPoolExecutor, workers: int, fn: Callable[[T], R], items: Iterable[T]
+) -> list[R]:
+    """``fn`` over ``items`` in the pool, results in order. Only a few items per worker are
+    handed to the pool at a time — 17,000 units submitted at once would hold 17,000 futures
+    to the end — and the first failure (a refused write, the store unreachable, an
+    interrupt) stops the handing out instead of running every remaining unit first."""
+    limit = 4 * workers
+    results: dict[int, R] = {}
+    running: dict[Future[R], int] = {}
     try:
-        wait(futures, return_when=FIRST_EXCEPTION)
-        return [f.result() for f in futures]
+        for index, item in enumerate(items):
+            if len(running) >= limit:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future.result()
+            running[pool.submit(fn, item)] = index
+        for future in as_completed(running):
+            results[running[future]] = future.result()
     except BaseException:
-        for future in futures:
+        for future in running:
             future.cancel()
         raise
+    return [results[i] for i in range(len(results))]
 
 
 def _setup_account(
@@ -383,7 +398,7 @@ def _collect_unit(
     if hub is not None:
         put("aws_securityhub_hub", securityhub.rows(hub, scope))
 
-    acct.clients.release(region)
+    acct.clients.release(region)  # the region is done: its bound clients need not stay
     reporter.unit_done(
         UnitSummary(acct.account_id, region, counts, errors.count() - before), telemetry
     )

@@ -1,10 +1,11 @@
-"""Snapshot lifecycle: begin (incomplete) → write everything in one transaction → complete.
+"""Snapshot lifecycle: begin (incomplete) → rows in batches (batches.py) → complete.
 
-A collection holds the database's write lock only for these two short steps, so a
+A collection holds the database's write lock only for these short steps — the begin, each
+batch, and the final transaction that writes the rest and seals the snapshot — so a
 long-running collection does not block readers, and a second `collect` on the same file
-waits for the lock instead of failing or corrupting anything. A run that dies between the
-steps (or inside the second, which rolls back) leaves its snapshot `incomplete` and every
-earlier snapshot untouched.
+waits for the lock instead of failing or corrupting anything. A run that dies before the
+end (or inside the last step, which rolls back) leaves its snapshot `incomplete`, out of
+the plain table names, and every earlier snapshot untouched.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def complete_snapshot(
     collection: Collection,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> SnapshotInfo:
-    """Write the collection's rows and errors and mark the snapshot complete, atomically."""
+    """Write the collection's rows and errors and mark the snapshot complete, atomically
+    (rows already streamed under ``snapshot_id`` by a SnapshotWriter are part of it)."""
     con = connect(db, lock_timeout=lock_timeout)
     try:
         con.execute("BEGIN TRANSACTION")
