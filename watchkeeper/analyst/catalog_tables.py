@@ -573,12 +573,13 @@ _add(
     TableDoc(
         "wk_control_pattern",
         "reference",
-        "Required filter patterns per control (a filter must cover at least one).",
+        "The pattern a filter is judged against per control: the control's intent "
+        "(catalog.yaml), which every published form of the benchmark's pattern covers.",
         {
             "benchmark": _c("Benchmark version"),
             "control_id": _c("Control id"),
-            "pattern_index": _c("Position of the pattern among the control's accepted ones"),
-            "pattern": _c("The required pattern"),
+            "pattern_index": _c("Position of the pattern (0: the intent)"),
+            "pattern": _c("The required pattern (the control's intent)"),
         },
     )
 )

@@ -44,9 +44,10 @@ def controls_show(
     key: Annotated[str, typer.Argument(help="Control id (4.5), topic or Security Hub id")],
     benchmark: BenchmarkVersionOption = DEFAULT_BENCHMARK,
 ) -> None:
-    """Print one control: its text, required patterns and the SQL that decides it."""
+    """Print one control: its text, intent (with the reasoning), published patterns and
+    the SQL that decides it."""
     from watchkeeper.queries.catalog import CatalogError, load_catalog
-    from watchkeeper.queries.check import control_sql
+    from watchkeeper.queries.control_text import control_text
 
     catalog = load_catalog()
     try:
@@ -54,30 +55,7 @@ def controls_show(
     except CatalogError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    print(f"{c.control_id} {c.title}")
-    print(
-        f"benchmark {c.benchmark} · topic {c.topic} · level {c.level} · {c.assessment}"
-        f" · Security Hub {c.security_hub_id or '-'}"
-    )
-    for heading, text in (
-        ("Description", c.description),
-        ("Rationale", c.rationale),
-        ("Impact", c.impact),
-        ("Audit", c.audit),
-        ("Remediation", c.remediation),
-    ):
-        print(f"\n{heading}\n{text}")
-    if c.required_patterns:
-        print("\nRequired pattern(s) (a filter must cover at least one)")
-        for p in c.required_patterns:
-            print(f"  {p}")
-    if c.notes:
-        print(f"\nNotes\n{c.notes}")
-    print(
-        f"\nSQL (SET VARIABLE benchmark = '{c.benchmark}'; "
-        f"SET VARIABLE control_id = '{c.control_id}';)\n"
-    )
-    print(control_sql(c))
+    print(control_text(c))
 
 
 # `watchkeeper controls` alone lists them: the group's callback is the list command.

@@ -17,8 +17,10 @@ Where that documentation is silent we decided as follows (see the tests):
   String values compare with a number's or boolean's JSON text (``$.readOnly = true``).
 - ``IS``, ``NULL``, ``TRUE``, ``FALSE``, ``NOT``, ``EXISTS`` are case-insensitive;
   ``[*]`` and ``.*`` both range over array elements and object members.
-- Term patterns match case-sensitive substrings of the message; ``?`` terms are ignored
-  when plain terms are present; ``-`` terms exclude. Dict events are seen by text
+- Term patterns match whole terms of the message, case-sensitive: a term is found where
+  it is not glued to a letter, digit or ``_`` (``Trail`` is not in ``CreateTrail``; a
+  quoted phrase is one term); ``?`` terms are ignored when plain terms are present;
+  ``-`` terms exclude. Dict events are seen by text
   patterns as compact JSON (what CloudTrail delivers to CloudWatch Logs).
 - Space-delimited fields: ``[...]`` and ``"..."`` in the message are one field (without
   the delimiters); without ``...`` the field count must match exactly; a condition in a

@@ -383,6 +383,7 @@ _IDENTITY_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+DEFAULT_USER_AGENT = "aws-cli/2.15.0 Python/3.11.8"
 _UNKNOWN_NAMES = ("DescribeExampleResources", "UpdateExampleResource")
 _DEFAULT_SOURCES = ("ec2.amazonaws.com", *SERVICES)
 
@@ -482,7 +483,7 @@ def build_record(
         "eventName": name,
         "awsRegion": region,
         "sourceIPAddress": "198.51.100.7" if itype != "AWSService" else source,
-        "userAgent": "aws-cli/2.15.0 Python/3.11.8"
+        "userAgent": DEFAULT_USER_AGENT
         if etype != "AwsConsoleSignIn"
         else ("Mozilla/5.0 (X11; Linux x86_64)"),
         "requestParameters": None if read_only or etype == "AwsConsoleSignIn" else {},

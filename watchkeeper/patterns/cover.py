@@ -42,6 +42,7 @@ from .cloudtrail import ABSENT, ARRAY, OBJECT, Path
 from .match import as_pattern as _as_pattern
 from .match import compare_value, compile_pattern
 from .regex import as_globs, compile_regex
+from .text_cover import TextPlan, text_plan
 
 MAX_NODES = 50_000
 MAX_GLOBS_EXACT = 6
@@ -91,6 +92,7 @@ class _Atoms:
     formula_paths: list[set[Path]] = field(default_factory=list)
     exact: bool = True
     why_inexact: str = ""
+    text: TextPlan | None = None  # the filter's plan when it is a term/space pattern
 
     def inexact(self, why: str) -> None:
         if self.exact:
@@ -167,14 +169,24 @@ def _compile3(expr: Expr, atoms: _Atoms) -> Eval3:
     return atom3
 
 
-def _formula(p: Pattern, atoms: _Atoms) -> Eval3 | None:
-    """Three-valued evaluator for JSON/empty patterns; None for text patterns."""
+def _formula(p: Pattern, atoms: _Atoms, filter_side: bool = False) -> Eval3 | None:
+    """Three-valued evaluator for JSON/empty patterns, and for term and space-delimited
+    filters (``filter_side``); None for the rest."""
     atoms.formula_paths.append(set())
     if isinstance(p, MatchAll):
         return lambda _a: True
     if isinstance(p, JsonPattern):
         return _compile3(p.expr, atoms)
-    return None
+    plan = text_plan(p) if filter_side else None
+    if plan is None:
+        return None
+    atoms.text = plan
+    if not plan.exact:
+        atoms.inexact(plan.why_inexact)
+    for path in plan.paths:
+        atoms.by_path.setdefault(path, [])
+        atoms.formula_paths[-1].update(path[:i] for i in range(1, len(path) + 1))
+    return plan.evaluate
 
 
 # --- candidate values -------------------------------------------------------------------
@@ -367,6 +379,7 @@ class _Search:
     cands: dict[Path, list[Any]]
     want_paths: set[Path]
     avoid_paths: set[Path]
+    text: TextPlan | None = None
     nodes: int = 0
     exhausted: bool = False
     mismatch: bool = False
@@ -418,8 +431,11 @@ class _Search:
 
     def _leaf(self, a: dict[Path, Any]) -> dict[str, Any] | None:
         for rec in _records(a):
-            if self.want_match(rec) and not self.avoid_match(rec):
-                return rec
+            # a text filter sees free fields too: try the record with those rewritten
+            tries = [rec] if self.text is None else self.text.variants(rec, set(a))
+            for r in tries:
+                if self.want_match(r) and not self.avoid_match(r):
+                    return r
             if self.avoid is not None:
                 self.mismatch = True  # symbolic and concrete disagree: do not trust "none"
         return None
@@ -463,6 +479,10 @@ def _records(a: dict[Path, Any]) -> Iterator[dict[str, Any]]:
             return
 
 
+def _signature(nodes: list[Compare | Test]) -> Callable[[Any], tuple[bool, ...]]:
+    return lambda v: tuple(atom_holds(n, v) for n in nodes)
+
+
 def _plan(atoms: _Atoms) -> tuple[list[Path], dict[Path, list[Any]]]:
     want_paths = atoms.formula_paths[0] if atoms.formula_paths else set()
     paths: set[Path] = set()
@@ -475,8 +495,12 @@ def _plan(atoms: _Atoms) -> tuple[list[Path], dict[Path, list[Any]]]:
     cands = {
         p: _candidates(p, atoms.by_path.get(p, []), children.get(p, set()), atoms) for p in paths
     }
+    if atoms.text is not None:
+        for p in atoms.text.paths:
+            cands[p] = atoms.text.domain(p, cands[p], _signature(atoms.by_path.get(p, [])))
     source = ("eventSource",)
-    if source in cands and ("eventName",) not in cands:
+    text_source = atoms.text is not None and source in atoms.text.paths
+    if source in cands and ("eventName",) not in cands and not text_source:
         # with no event name in play, services the conditions cannot tell apart are
         # interchangeable (the builder picks a name that fits): keep one of each kind
         nodes = atoms.by_path.get(source, [])
@@ -506,18 +530,20 @@ def _witness(want_p: Pattern, avoid_p: Pattern) -> tuple[dict[str, Any] | None, 
     """(record, exact, why-not-exact): a record ``want_p`` matches and ``avoid_p`` misses."""
     atoms = _Atoms()
     want = _formula(want_p, atoms)
-    avoid = _formula(avoid_p, atoms)
+    avoid = _formula(avoid_p, atoms, filter_side=True)
     want_match = compile_pattern(want_p)
     avoid_match = compile_pattern(avoid_p)
     if want is None:
         rec = next((r for r in _sample_records() if want_match(r) and not avoid_match(r)), None)
         return rec, False, "the required pattern is not a JSON pattern"
     if avoid is None:
-        atoms.inexact("the filter is not a JSON pattern")
+        atoms.inexact("the filter is a %regex% pattern")
     paths, cands = _plan(atoms)
     fp = atoms.formula_paths
     avoid_paths = fp[1] if len(fp) > 1 else set()
-    search = _Search(want, avoid, want_match, avoid_match, paths, cands, fp[0], avoid_paths)
+    search = _Search(
+        want, avoid, want_match, avoid_match, paths, cands, fp[0], avoid_paths, atoms.text
+    )
     rec = search.run()
     exact = atoms.exact and not search.exhausted and not search.mismatch
     why = atoms.why_inexact or (
@@ -543,6 +569,9 @@ def _describe(rec: dict[str, Any]) -> str:
             extra.append(f"{key} {rec[key]!r}")
     ident = rec.get("userIdentity", {})
     extra.append(f"by {ident.get('type')}")
+    if rec.get("userAgent") != ct.DEFAULT_USER_AGENT:
+        # a text filter's witness may rest on what the caller sent as its user agent
+        extra.append(f"userAgent {rec.get('userAgent')!r}")
     return f"{name} from {source} ({', '.join(extra)})"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -190,18 +191,39 @@ def _compile_compare(expr: Compare, get: Callable[[Json], list[Json]]) -> JsonPr
 # --- text patterns ------------------------------------------------------------------------
 
 
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+@lru_cache(maxsize=4096)
+def term_regex(text: str) -> re.Pattern[str]:
+    """Where ``text`` occurs as a whole term: not glued to letters, digits or ``_``.
+
+    CloudWatch Logs matches terms, not substrings: ``ERROR`` finds ``[ERROR 400]`` but
+    not ``ERRORS``, ``Trail`` does not find ``CreateTrail``. An end of the term that is
+    itself punctuation (a quoted ``"eventName":"X"``) needs no boundary there.
+    """
+    before = r"(?<![A-Za-z0-9_])" if text[:1] in _WORD_CHARS else ""
+    after = r"(?![A-Za-z0-9_])" if text[-1:] in _WORD_CHARS else ""
+    return re.compile(before + re.escape(text) + after)
+
+
+def has_term(text: str, term: str) -> bool:
+    """Does ``term`` occur in ``text`` as a whole term (case-sensitive)?"""
+    return term_regex(term).search(text) is not None
+
+
 def _term_matcher(p: TermPattern) -> Callable[[str], bool]:
-    plain = [t.text for t in p.terms if t.kind == "all"]
-    anys = [t.text for t in p.terms if t.kind == "any"]
-    nots = [t.text for t in p.terms if t.kind == "not"]
+    plain = [term_regex(t.text).search for t in p.terms if t.kind == "all"]
+    anys = [term_regex(t.text).search for t in p.terms if t.kind == "any"]
+    nots = [term_regex(t.text).search for t in p.terms if t.kind == "not"]
 
     def m(msg: str) -> bool:
-        if any(t in msg for t in nots):
+        if any(t(msg) for t in nots):
             return False
         if plain:  # '?' terms mixed with plain terms are ignored
-            return all(t in msg for t in plain)
+            return all(t(msg) for t in plain)
         if anys:
-            return any(t in msg for t in anys)
+            return any(t(msg) for t in anys)
         return True
 
     return m
@@ -347,6 +369,7 @@ __all__ = [
     "compare_value",
     "compile_pattern",
     "glob_match",
+    "has_term",
     "matches",
     "message_text",
     "resolve",

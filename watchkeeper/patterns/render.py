@@ -141,7 +141,7 @@ def explain(p: Pattern) -> str:
         plain = [_term(t) for t in p.terms if t.kind == "all"]
         anys = [_term(t)[1:] for t in p.terms if t.kind == "any"]
         nots = [_term(t)[1:] for t in p.terms if t.kind == "not"]
-        lines = ["term pattern (case-sensitive substrings):"]
+        lines = ["term pattern (whole terms, case-sensitive):"]
         if plain:
             lines.append("  all of: " + ", ".join(plain))
             if anys:

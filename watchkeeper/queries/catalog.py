@@ -24,6 +24,7 @@ from typing import Any, Final, Literal, cast
 import yaml
 
 from watchkeeper.errors import UserError
+from watchkeeper.patterns import FilterPatternError, parse
 from watchkeeper.queries import DEFAULT_BENCHMARK
 from watchkeeper.queries.results import control_sort_key
 
@@ -36,6 +37,7 @@ __all__ = [
     "CatalogError",
     "Control",
     "ControlVersion",
+    "Intent",
     "Kind",
     "Topic",
     "control_sort_key",
@@ -57,11 +59,19 @@ _TOPIC_REQUIRED: Final = frozenset(
     {"kind", "item", "since", "subject", "security_hub_id", "title", "level", "assessment"}
     | set(_TEXT_FIELDS)
 )
-_TOPIC_OPTIONAL: Final = frozenset({"metric_name", "namespace", "patterns", "notes"})
+_TOPIC_OPTIONAL: Final = frozenset({"metric_name", "namespace", "patterns", "notes", "intent"})
 
 
 class CatalogError(UserError, ValueError):
     """The catalog file is invalid, or a lookup names something the catalog lacks."""
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """The event set a metric-filter control is about, scoped to its service, and why."""
+
+    pattern: str
+    reasoning: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ class ControlVersion:
     # Security Hub topics.
     required_patterns: tuple[str, ...]
     notes: str | None
+    # What a filter must cover (None for Security Hub topics).
+    intent: Intent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +125,7 @@ class Control:
     assessment: Assessment
     required_patterns: tuple[str, ...]
     notes: str | None
+    intent: Intent | None
     security_hub_id: str | None
     metric_name: str | None
     metric_namespace: str | None
@@ -194,6 +207,7 @@ def _flatten(topic: Topic, version: ControlVersion) -> Control:
         assessment=version.assessment,
         required_patterns=version.required_patterns,
         notes=version.notes,
+        intent=version.intent,
         security_hub_id=topic.security_hub_id,
         metric_name=topic.metric_name,
         metric_namespace=topic.metric_namespace,
@@ -312,10 +326,11 @@ def _build_topic(
             raise CatalogError(f"{where}: a metric_filter_alarm topic needs metric_name")
         metric_name = _text(spec["metric_name"], f"{where}.metric_name")
         namespace = _text(spec.get("namespace", default_namespace), f"{where}.namespace")
-        if "patterns" not in spec:
-            raise CatalogError(f"{where}: a metric_filter_alarm topic needs patterns")
+        for needed in ("patterns", "intent"):
+            if needed not in spec:
+                raise CatalogError(f"{where}: a metric_filter_alarm topic needs {needed}")
     else:
-        for forbidden in ("patterns", "metric_name", "namespace"):
+        for forbidden in ("patterns", "metric_name", "namespace", "intent"):
             if forbidden in spec:
                 raise CatalogError(f"{where}: a {kind} topic has no {forbidden}")
 
@@ -324,6 +339,7 @@ def _build_topic(
     assessments = _from_version(spec["assessment"], f"{where}.assessment", order)
     patterns = _from_version(spec.get("patterns", {}), f"{where}.patterns", order)
     notes = _from_version(spec.get("notes", {}), f"{where}.notes", order)
+    intents = _from_version(spec.get("intent", {}), f"{where}.intent", order)
 
     versions: dict[str, ControlVersion] = {}
     for bench in order[order.index(since) :]:
@@ -336,8 +352,10 @@ def _build_topic(
         if assessment not in ASSESSMENTS:
             raise CatalogError(f"{at}: assessment {assessment!r} must be Automated or Manual")
         required: tuple[str, ...] = ()
+        intent: Intent | None = None
         if kind == "metric_filter_alarm":
             required = _patterns(_required(patterns, bench, f"{at}: no patterns"), at)
+            intent = _intent(_required(intents, bench, f"{at}: no intent"), f"{at}: intent")
         note = notes.get(bench)
         versions[bench] = ControlVersion(
             benchmark=bench,
@@ -347,6 +365,7 @@ def _build_topic(
             assessment=cast(Assessment, assessment),
             required_patterns=required,
             notes=None if note is None else _text(note, f"{at}: notes"),
+            intent=intent,
         )
 
     return Topic(
@@ -393,6 +412,17 @@ def _patterns(value: object, where: str) -> tuple[str, ...]:
     if len(set(result)) != len(result):
         raise CatalogError(f"{where}: a pattern is listed twice")
     return result
+
+
+def _intent(value: object, where: str) -> Intent:
+    spec = _mapping(value, where)
+    _check_keys(spec, {"pattern", "reasoning"}, {"pattern", "reasoning"}, where)
+    pattern = _text(spec["pattern"], f"{where}.pattern")
+    try:
+        parse(pattern)
+    except FilterPatternError as exc:
+        raise CatalogError(f"{where}.pattern: {exc}") from None
+    return Intent(pattern, _text(spec["reasoning"], f"{where}.reasoning"))
 
 
 def _check_unique(topics: Sequence[Topic], order: Sequence[str]) -> None:

@@ -14,14 +14,22 @@ _NAME = re.compile(r"\$\.eventName\s*=\s*\"?([A-Za-z0-9]+)\"?")
 _SOURCE = re.compile(r"\$\.eventSource\s*=\s*\"?([a-z0-9.-]+)\"?")
 
 
+def judged_patterns(control: Control) -> tuple[str, ...]:
+    """What a filter is judged against: the control's intent (every published form of the
+    benchmark's pattern covers it, so covering the intent is covering "any of them")."""
+    if control.intent is not None:
+        return (control.intent.pattern,)
+    return control.required_patterns
+
+
 def event_sources(control: Control) -> list[str]:
-    """Services whose management events a control's required patterns can match.
+    """Services whose management events a control's intent can match.
 
     '*' when a pattern names no event (e.g. root usage: any service's events count).
     Used only to decide whether a trail's excluded event sources hurt this control.
     """
     sources: set[str] = set()
-    for pattern in control.required_patterns:
+    for pattern in judged_patterns(control):
         named = set(_SOURCE.findall(pattern))
         names = _NAME.findall(pattern)
         if named:
@@ -47,7 +55,8 @@ _CONTROL_COLUMNS = (
 
 
 def materialise(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
-    """(Re)create wk_control, wk_control_pattern and wk_control_source for every benchmark."""
+    """(Re)create wk_control, wk_control_pattern (the intent each filter is judged
+    against) and wk_control_source for every benchmark."""
     controls = [c for b in catalog.benchmarks for c in catalog.controls(b)]
     con.execute(
         "CREATE OR REPLACE TABLE wk_control (benchmark VARCHAR, control_id VARCHAR, "
@@ -75,7 +84,7 @@ def materialise(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         [
             {"benchmark": c.benchmark, "control_id": c.control_id, "pattern_index": i, "pattern": p}
             for c in controls
-            for i, p in enumerate(c.required_patterns)
+            for i, p in enumerate(judged_patterns(c))
         ],
     )
     insert_rows(
