@@ -395,3 +395,72 @@ def test_literal_regexes_equal_their_wildcard_form(body: str, text: str) -> None
     if globs is None:
         return
     assert any(glob_match(g, text) for g in globs) == rx.search(text), (body, text, globs)
+
+
+# --- term and space-delimited filters against JSON required patterns ------------------------
+
+TERM_WORDS = [
+    "CreateTrail",
+    "StopLogging",
+    "CreatePolicy",
+    "CreateRoute",
+    "ConsoleLogin",
+    "cloudtrail",
+    "amazonaws",
+    "organizations",
+    "ec2.amazonaws.com",
+    "Root",
+    "IAMUser",
+    "AccessDenied",
+    "eventName",
+    "true",
+    "east",
+    "Trail",
+    "agent",
+    '"eventName":"StopLogging"',
+]
+
+
+@st.composite
+def term_filters(draw: st.DrawFn) -> Pattern:
+    if draw(st.integers(0, 4)) == 0:
+        words = draw(st.lists(st.sampled_from(TERM_WORDS[:8]), min_size=1, max_size=2))
+        slots = [Slot("...")]
+        slots.append(Slot("f", FieldOr(tuple(FieldCond("f", "=", Str(f"*{w}*")) for w in words))))
+        return SpacePattern((*slots, Slot("...")))
+    terms = draw(
+        st.lists(
+            st.builds(
+                Term,
+                st.sampled_from(TERM_WORDS),
+                st.sampled_from(["all", "any", "any", "not"]),
+                st.just(True),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    return TermPattern(tuple(terms))
+
+
+@settings(FAST, max_examples=120)
+@given(term_filters(), json_patterns, st.lists(cloudtrail_events(), min_size=1, max_size=8))
+def test_text_filters_covers_agrees_with_matches(
+    actual: Pattern, required: JsonPattern, events: list[dict[str, Any]]
+) -> None:
+    cov = covers(actual, required)
+    if cov.covered:
+        for ev in events:
+            # the events are seen as CloudTrail delivers them: one compact JSON line
+            line = json.dumps(ev, separators=(",", ":"))
+            assert not (matches(required, line) and not matches(actual, line)), (
+                render(actual),
+                render(required),
+                line,
+            )
+    elif cov.decided:
+        assert cov.counterexample is not None
+        assert matches(required, cov.counterexample)
+        assert not matches(actual, cov.counterexample)
+    else:
+        assert cov.counterexample is None
