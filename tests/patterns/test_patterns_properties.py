@@ -443,7 +443,7 @@ def term_filters(draw: st.DrawFn) -> Pattern:
     return TermPattern(tuple(terms))
 
 
-@settings(FAST, max_examples=120)
+@settings(FAST, max_examples=60)
 @given(term_filters(), json_patterns, st.lists(cloudtrail_events(), min_size=1, max_size=8))
 def test_text_filters_covers_agrees_with_matches(
     actual: Pattern, required: JsonPattern, events: list[dict[str, Any]]

@@ -523,11 +523,16 @@ def test_wk_covers_is_available_to_sql(estate: Estate, proxy: FaultProxy, db: Pa
         "FROM aws_cloudwatch_log_metric_filter",
         [CIS_4_5, CIS_4_5, "{ $.eventName = StopLogging }"],
     ).fetchall()
-    # And the materialised table says the same for plain duckdb users.
+    # And the materialised table says the same for plain duckdb users; it holds the pairs
+    # `check` judged: each filter against the control's intent (the scoped event set).
+    from watchkeeper.queries.catalog import load_catalog
+
+    intent = load_catalog().find("cis-v5.0.0", "4.5").intent
+    assert intent is not None
     table = con.execute(
         "SELECT covered, counterexample->>'eventName' FROM pattern_coverage "
         "WHERE required_pattern = ?",
-        [CIS_4_5],
+        [intent.pattern],
     ).fetchall()
     con.close()
     assert got == [(False, True)]

@@ -430,7 +430,7 @@ class _Search:
         return None
 
     def _leaf(self, a: dict[Path, Any]) -> dict[str, Any] | None:
-        for rec in _records(a):
+        for rec in _records(a, every=self.text is not None):
             # a text filter sees free fields too: try the record with those rewritten
             tries = [rec] if self.text is None else self.text.variants(rec, set(a))
             for r in tries:
@@ -452,8 +452,9 @@ def _partially_coherent(a: dict[Path, Any]) -> bool:
     return not (etype == "AwsServiceEvent" and isinstance(itype, str) and itype != "AWSService")
 
 
-def _records(a: dict[Path, Any]) -> Iterator[dict[str, Any]]:
-    """Coherent records realising assignment ``a`` (defaults first, then alternatives)."""
+def _records(a: dict[Path, Any], every: bool = False) -> Iterator[dict[str, Any]]:
+    """Coherent records realising assignment ``a`` (defaults first, then alternatives);
+    only the first unless ``every`` (a text filter may see the identity's text)."""
     core: dict[str, Any] = {}
     for path, key in _CORE.items():
         v = a.get(path, _UNSET)
@@ -476,7 +477,8 @@ def _records(a: dict[Path, Any]) -> Iterator[dict[str, Any]]:
         rec = ct.build_record(trial, overrides)
         if rec is not None:
             yield rec
-            return
+            if not every:
+                return
 
 
 def _signature(nodes: list[Compare | Test]) -> Callable[[Any], tuple[bool, ...]]:
@@ -546,9 +548,14 @@ def _witness(want_p: Pattern, avoid_p: Pattern) -> tuple[dict[str, Any] | None, 
     )
     rec = search.run()
     exact = atoms.exact and not search.exhausted and not search.mismatch
-    why = atoms.why_inexact or (
-        "the search limit was reached" if search.exhausted else "internal disagreement"
-    )
+    if atoms.why_inexact:
+        why = atoms.why_inexact
+    elif search.exhausted:
+        why = "the search limit was reached"
+    elif atoms.text is not None:
+        why = "a term of the filter may occur only in text the search does not vary (ARNs, names)"
+    else:
+        why = "internal disagreement"
     return rec, exact, why
 
 
