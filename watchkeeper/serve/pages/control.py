@@ -33,7 +33,7 @@ class ControlPage:
     status: str | None
     ou: str | None
     account: str | None
-    ous: list[str]  # the OUs of the run, for the filter
+    ous: list[str]  # the OUs of the run, for the filter; empty without OU data
     sql_path: str
 
 
@@ -86,6 +86,6 @@ def control_page(
         status=status or None,
         ou=ou or None,
         account=account or None,
-        ous=sorted(set(view.ou_of.values())),
+        ous=sorted({p for p in view.ou_of.values() if p != UNPLACED}),
         sql_path=results[0].evidence["sql"],
     )
