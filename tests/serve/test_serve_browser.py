@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,9 +76,9 @@ def shot(pg: Page, name: str) -> Path:
 def test_click_from_overview_to_the_evidence_and_copy_the_command(page: tuple[Page, Console]):
     pg, _ = page
     pg.goto("/")
-    overview = shot(pg, "overview")
-    if os.environ.get("WATCHKEEPER_UPDATE_DOCS"):
-        shutil.copy(overview, ROOT / "docs/img/serve-overview.png")
+    shot(pg, "overview")
+    if os.environ.get("WATCHKEEPER_UPDATE_DOCS"):  # the README's picture: the first screen
+        pg.screenshot(path=str(ROOT / "docs/img/serve-overview.png"))
     # Overview → the failing control 4.5.
     pg.locator("#matrix tbody th a", has_text="4.5").first.click()
     pg.wait_for_url("**/controls/4.5?*")
