@@ -1,6 +1,7 @@
 """Dashboard benchmark: every page kind of `watchkeeper serve` over a 1,000-account store.
 
     python -m bench.serve_bench [--accounts 1000] [--regions 17] [--repeats 7] [--json F]
+                                [--db PATH]
 
 The store is built as bench/check_bench.py builds it (synthetic rows straight into
 DuckDB), twice: snapshot 1 with every third account broken, snapshot 2 with 5 % of the
@@ -65,14 +66,20 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=17)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--db", type=Path, help="build the store here and keep it; reuse it when it exists"
+    )
     args = ap.parse_args()
     regions = ALL_REGIONS[: args.regions]
     result: dict[str, Any] = {"accounts": args.accounts, "regions": len(regions), "pages": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        result.update(make_store(db, args.accounts, regions))
-        print(f"store built in {result['build_s']} s", flush=True)
-        app = create_app(db)
+        db = args.db or Path(tmp) / "bench.duckdb"
+        if db.exists():
+            print(f"reusing the store at {db}", flush=True)
+        else:
+            result.update(make_store(db, args.accounts, regions))
+            print(f"store built in {result['build_s']} s", flush=True)
+        app = create_app(db, warm=False)  # cold is measured, not hidden by the warm-up
         first = f"{100000000000}"
         failing = f"{100000000000 + 19}"  # broken in snapshot 2 (5 %: every 20th account)
         try:

@@ -143,6 +143,11 @@ class DashboardStore:
         self.catalog: Catalog = load_catalog()
         self._runs: Lru[int, RunView] = Lru(cached_runs)
         self._verified: Lru[tuple[int, ...], dict[int, VerifyResult]] = Lru(2)
+        # Keyed by the runs' stamp (count and newest id): a listing is read again only
+        # when a run was added, which needs the write lock, so not while we hold the file.
+        self._listing: Lru[tuple[int, int], list[RunInfo]] = Lru(2)
+        self._trends: Lru[tuple[int, int, str], list[dict[str, Any]]] = Lru(8)
+        self._has_runs = False
 
     def close(self) -> None:
         self._con.close()
@@ -159,18 +164,35 @@ class DashboardStore:
     # --- runs ---------------------------------------------------------------------------
 
     def has_runs(self) -> bool:
+        if not self._has_runs:  # once there, the tables stay
+            with self.cursor() as con:
+                found = con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                    "'main' AND table_name IN ('check_run', 'control_result')"
+                ).fetchone()
+            self._has_runs = bool(found and found[0] == 2)
+        return self._has_runs
+
+    def _stamp(self) -> tuple[int, int] | None:
+        if not self.has_runs():
+            return None
         with self.cursor() as con:
             found = con.execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = 'main' AND table_name IN ('check_run', 'control_result')"
+                "SELECT count(*), coalesce(max(run_id), 0) FROM check_run"
             ).fetchone()
-        return bool(found and found[0] == 2)
+        return (int(found[0]), int(found[1])) if found else (0, 0)
 
     def runs(self) -> list[RunInfo]:
-        if not self.has_runs():
+        """Every stored run, newest first, with its verdict counts."""
+        stamp = self._stamp()
+        if stamp is None:
             return []
-        with self.cursor() as con:
-            return [_info(r) for r in rows(con, sql("runs.sql"))]
+
+        def read() -> list[RunInfo]:
+            with self.cursor() as con:
+                return [_info(r) for r in rows(con, sql("runs.sql"))]
+
+        return self._listing.get_or(stamp, read)
 
     def latest_runs(self) -> list[RunInfo]:
         """The latest whole-estate run per benchmark (a scoped run when there is no other)."""
@@ -243,7 +265,12 @@ class DashboardStore:
         return self._verified.get_or(key, run)
 
     def trend(self, benchmark: str) -> list[dict[str, Any]]:
-        if not self.has_runs():
+        stamp = self._stamp()
+        if stamp is None:
             return []
-        with self.cursor() as con:
-            return rows(con, sql("trend.sql"), [benchmark])
+
+        def read() -> list[dict[str, Any]]:
+            with self.cursor() as con:
+                return rows(con, sql("trend.sql"), [benchmark])
+
+        return self._trends.get_or((*stamp, benchmark), read)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from watchkeeper.analyst.diff import DriftError, ResourceChange, SnapshotDiff, diff
+from watchkeeper.analyst.diff import DriftError, ResourceChange, SnapshotDiff, VerdictChange, diff
 from watchkeeper.analyst.timeline import TimelineData, timeline_section
 from watchkeeper.serve.pages.common import BadRequest, Paging, paginate
 from watchkeeper.serve.store import DashboardStore, Lru, RunInfo
@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 LANES_PER_PAGE = 40
+Summary = dict[str, dict[str, int]]  # per table: added, removed, changed
 CHANGES_PER_PAGE = 100
 
 
@@ -50,8 +51,11 @@ class HistoryPage:
 @dataclass(frozen=True)
 class DiffPage:
     diff: SnapshotDiff
-    resources: list[ResourceChange]
+    summary: Summary
+    resources: list[ResourceChange]  # this page's
     paging: Paging
+    verdicts: list[VerdictChange]  # this page's
+    verdict_paging: Paging
     snapshots: list[SnapshotInfo]
 
 
@@ -60,7 +64,7 @@ class HistoryCache:
 
     def __init__(self) -> None:
         self.timelines: Lru[tuple[object, ...], TimelineData] = Lru(16)
-        self.diffs: Lru[tuple[object, ...], SnapshotDiff] = Lru(8)
+        self.diffs: Lru[tuple[object, ...], tuple[SnapshotDiff, Summary]] = Lru(8)
 
 
 def history_page(
@@ -119,21 +123,30 @@ def diff_page(
     from_id: int | None,
     to_id: int | None,
     page: int | None,
+    verdict_page: int | None = None,
 ) -> DiffPage:
     snapshots = store.snapshots()
     if sum(1 for s in snapshots if s.status == "complete") < 2:
         raise BadRequest("a diff needs two complete snapshots; this store holds fewer")
 
-    def compute(con: duckdb.DuckDBPyConnection) -> SnapshotDiff:
+    def compute(con: duckdb.DuckDBPyConnection) -> tuple[SnapshotDiff, Summary]:
         try:
-            return diff(con, from_id, to_id, benchmark)
+            found = diff(con, from_id, to_id, benchmark)
         except DriftError as exc:
             raise BadRequest(str(exc)) from None
+        return found, found.summary()
 
     key = (tuple(s.snapshot_id for s in snapshots), benchmark, from_id, to_id)
     with store.cursor() as con:
-        result = cache.diffs.get_or(key, lambda: compute(con))
+        result, summary = cache.diffs.get_or(key, lambda: compute(con))
     paging, shown = paginate(len(result.resources), page, CHANGES_PER_PAGE)
+    vpaging, vshown = paginate(len(result.verdicts), verdict_page, CHANGES_PER_PAGE)
     return DiffPage(
-        result, result.resources[shown], paging, sorted(snapshots, key=lambda s: -s.snapshot_id)
+        diff=result,
+        summary=summary,
+        resources=result.resources[shown],
+        paging=paging,
+        verdicts=result.verdicts[vshown],
+        verdict_paging=vpaging,
+        snapshots=sorted(snapshots, key=lambda s: -s.snapshot_id),
     )
