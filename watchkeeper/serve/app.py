@@ -77,7 +77,9 @@ class Dashboard:
         first look at a run (its results, basis and matrix) takes seconds."""
         with contextlib.suppress(UserError, duckdb.Error):
             for info in self.store.latest_runs():
-                self.store.view(info)
+                view = self.store.view(info)
+                with self.store.cursor() as con, view.raw_lock:  # the evidence pages' index
+                    view.raw(con)
 
     def close(self) -> None:
         self.console.close()
