@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.reports.conftest import BAD, GOOD, Scenario, scenario  # noqa: F401 (fixture)
+from tests.awsfake.faultproxy import FaultProxy
+from tests.reports.conftest import BAD, GOOD, scenario_once
 from watchkeeper.analyst.shard import import_snapshots
+from watchkeeper.emulator import MotoServer
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.serve.app import create_app
 from watchkeeper.serve.console import ConsoleLimits
@@ -37,7 +39,10 @@ class ServeStore:
 
 
 @pytest.fixture(scope="session")
-def serve_store(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> ServeStore:  # noqa: F811
+def serve_store(
+    moto_server: MotoServer, _proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> ServeStore:
+    scenario = scenario_once(moto_server, _proxy, tmp_path_factory)
     root = tmp_path_factory.mktemp("serve-store")
     db = root / "wk.duckdb"
     shutil.copy(scenario.db, db)
