@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -279,3 +281,23 @@ def test_downloads_are_the_report_formats(client: TestClient, serve_store: Serve
     assert html.headers["content-type"].startswith("text/html")
     assert EVIL_FILTER not in html.text  # escaped in the report too
     assert client.get(f"/runs/{run}/download/exe").status_code == 404
+
+
+def test_a_store_without_check_runs_says_what_to_do(serve_store: ServeStore, tmp_path: Path):
+    db = tmp_path / "no-runs.duckdb"
+    shutil.copy(serve_store.db, db)
+    con = connect(db)
+    try:
+        con.execute("DROP TABLE control_result")
+        con.execute("DROP TABLE check_run")
+    finally:
+        con.close()
+    app = create_app(db)
+    try:
+        with TestClient(app, base_url=LOCAL) as c:
+            home = c.get("/")
+            assert home.status_code == 200 and f"watchkeeper check --db {db}" in home.text
+            assert c.get("/controls/4.5").status_code == 404
+            assert c.get("/history").status_code == 200  # snapshots are still listed
+    finally:
+        app.state.dashboard.close()
