@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup system-deps test lint typecheck pytest demo bench soak clean
+.PHONY: all setup system-deps test lint typecheck pytest demo serve-demo bench soak clean
 
 all: test
 
@@ -44,11 +44,16 @@ test: lint typecheck pytest
 demo: $(STAMP)
 	$(BIN)/watchkeeper demo
 
+# The demo, then the dashboard over its database on http://127.0.0.1:8765/ (Ctrl-C stops).
+serve-demo: $(STAMP)
+	$(BIN)/watchkeeper demo --serve
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.collect_bench
 	$(BIN)/python -m bench.org_bench --accounts 100 --runs 1 --sides watchkeeper,bare-shared
 	$(BIN)/python -m bench.check_bench
 	$(BIN)/python -m bench.bench_patterns
+	$(BIN)/python -m bench.serve_bench
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.kill_soak --trials 30

@@ -30,7 +30,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("collector", "queries"),
     ("analyst",),
     ("reports",),
-    ("settings", "progress", "notify", "pipeline", "api", "demo", "emulator"),
+    ("settings", "progress", "notify", "pipeline", "api", "demo", "emulator", "serve"),
     ("cli*", "__main__"),
 )
 

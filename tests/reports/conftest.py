@@ -72,18 +72,24 @@ def _build(estate: Estate) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def scenario(
-    moto_server: MotoServer, _proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Scenario]:
+_BUILT: dict[str, Scenario] = {}
+
+
+def scenario_once(
+    moto_server: MotoServer, proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Scenario:
+    """The scenario, collected once per session however many fixtures ask for it (the
+    report tests' `scenario`, the serve tests' store)."""
+    if "scenario" in _BUILT:
+        return _BUILT["scenario"]
     moto_server.reset()
-    _proxy.reset()
+    proxy.reset()
     _build(Estate(moto_server.url))
     root = tmp_path_factory.mktemp("report-scenario")
     db = root / "wk.duckdb"
     att = root / "attestations.yaml"
     att.write_text(ATTESTATIONS)
-    _proxy.add(Rule("securityhub", region="eu-west-1", code="AccessDeniedException", status=403))
+    proxy.add(Rule("securityhub", region="eu-west-1", code="AccessDeniedException", status=403))
     try:
         collect(
             CollectRequest(
@@ -91,13 +97,21 @@ def scenario(
                 accounts=(GOOD, BAD),
                 role_name="reader",
                 regions=REGIONS,
-                aws=AwsOptions(endpoint_url=_proxy.url, max_attempts=1),
+                aws=AwsOptions(endpoint_url=proxy.url, max_attempts=1),
             )
         )
     finally:
-        _proxy.reset()
+        proxy.reset()
     run = check(CheckRequest(db=db, attestations=att, today=date(2026, 1, 1)))
-    yield Scenario(db, run, att)
+    _BUILT["scenario"] = Scenario(db, run, att)
+    return _BUILT["scenario"]
+
+
+@pytest.fixture(scope="session")
+def scenario(
+    moto_server: MotoServer, _proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
+    yield scenario_once(moto_server, _proxy, tmp_path_factory)
     moto_server.reset()
 
 

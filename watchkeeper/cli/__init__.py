@@ -24,6 +24,7 @@ from watchkeeper.cli import (
     notify,
     pattern,
     report,
+    serve,
     store,
 )
 from watchkeeper.cli.errors import ExitCode
@@ -58,7 +59,7 @@ def main_callback(
 
 
 # In the order `--help` lists them (groups come after the commands).
-for module in (collect, store, check, iam, report, demo, notify, analyst, pattern, controls):
+for module in (collect, store, check, iam, report, serve, demo, notify, analyst, pattern, controls):
     module.register(app)
 
 

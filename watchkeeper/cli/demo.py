@@ -24,9 +24,16 @@ def demo(
     ] = Path("watchkeeper-demo"),
     benchmark: BenchmarkVersionOption = DEFAULT_BENCHMARK,
     quiet: QuietOption = False,
+    serve_after: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the dashboard over the demo database on 127.0.0.1"
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline against a seeded, embedded AWS emulator: no AWS account, no
-    network. Prints the verdicts and the paths of the HTML and PDF reports."""
+    network. Prints the verdicts, the paths of the HTML and PDF reports, and the command
+    that serves the dashboard over the demo database."""
     from watchkeeper.demo import run_demo
     from watchkeeper.progress import reporter_for
 
@@ -41,6 +48,14 @@ def demo(
     out.print(
         f"database: {outcome.db} (try `watchkeeper check --db {outcome.db}`)", highlight=False
     )
+    out.print(f"dashboard: watchkeeper serve --db {outcome.db}", highlight=False, soft_wrap=True)
+    if serve_after:
+        from watchkeeper.serve import ServeSettings, serve
+
+        serve(
+            ServeSettings(db=outcome.db),
+            announce=lambda line: err.print(line, highlight=False, soft_wrap=True),
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,1 @@
+"""One module per page kind: each turns request parameters into that page's typed data."""
