@@ -132,9 +132,12 @@ def lower_bound(sizes: dict[str, int], accounts: int, regions: int) -> int:
         # page size costs one more (empty) page; the bare loop pays it too.
         + sizes["topics"] // PAGE["topics"]
         + 1
-        + sizes["subscriptions"] // PAGE["subscriptions"]
-        + 1
-        + sizes["alarm_topics"]  # GetTopicAttributes of the topics alarms notify
+        # Per notified topic: GetTopicAttributes and its subscribers' pages (the seed deals
+        # subscriptions round-robin over the topics).
+        + sum(
+            1 + len(range(t, sizes["subscriptions"], sizes["topics"])) // PAGE["subscriptions"] + 1
+            for t in range(sizes["alarm_topics"])
+        )
         + 1  # DescribeHub
     )
     per_account = 2 + 1 + 1  # trail status + selectors (its one trail), alias, organization
@@ -184,9 +187,9 @@ with ThreadPoolExecutor(concurrency) as pool:
         alarms = pages(client(s, "cloudwatch", region), "describe_alarms", "MetricAlarms")
         sn = client(s, "sns", region)
         topics = pages(sn, "list_topics", "Topics")
-        pages(sn, "list_subscriptions", "Subscriptions")
         for arn in sorted({x for a in alarms for x in a["AlarmActions"]}):
             sn.get_topic_attributes(TopicArn=arn)
+            pages(sn, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
         try:
             client(s, "securityhub", region).describe_hub()
         except Exception:

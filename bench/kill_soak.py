@@ -42,7 +42,7 @@ def main() -> None:
             estate.account().chain(prefix=f"e{i}", region="eu-west-1", trail=False)
         # Spread the run out so kills land in every phase (listing, writing, hashing).
         proxy.add(Rule("cloudwatch", "DescribeAlarms", delay=0.3))
-        proxy.add(Rule("sns", "ListSubscriptions", delay=0.3))
+        proxy.add(Rule("sns", "ListSubscriptionsByTopic", delay=0.3))
         db = Path(tmp) / "soak.duckdb"
         t0 = time.perf_counter()
         kill_trial(db, proxy.url, after=None)

@@ -139,11 +139,16 @@ def main() -> None:
         alarms = pages(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
         sn = client(who, "sns", region)
         topics = {t["TopicArn"] for t in pages(sn, "list_topics", "Topics")}
-        pages(sn, "list_subscriptions", "Subscriptions")
         keys = ("AlarmActions", "OKActions", "InsufficientDataActions")
         notified = {x for a in alarms for k in keys for x in a.get(k, []) if ":sns:" in x}
+        kms_keys = set()
         for arn in sorted(notified & topics):
-            sn.get_topic_attributes(TopicArn=arn)
+            attrs = sn.get_topic_attributes(TopicArn=arn)["Attributes"]
+            pages(sn, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
+            if attrs.get("KmsMasterKeyId"):
+                kms_keys.add(attrs["KmsMasterKeyId"])
+        for key in sorted(k for k in kms_keys if not k.endswith("alias/aws/sns")):
+            attempt(lambda key=key: client(who, "kms", region).describe_key(KeyId=key))
         attempt(lambda: client(who, "securityhub", region).describe_hub())
 
     def walk() -> None:

@@ -51,7 +51,7 @@ PAGE = {
     "DescribeMetricFilters": 50,
     "DescribeAlarms": 50,
     "ListTopics": 100,
-    "ListSubscriptions": 100,
+    "ListSubscriptionsByTopic": 100,
     "ListAccounts": 20,
     "ListAccountsForParent": 20,
     "ListOrganizationalUnitsForParent": 20,

@@ -131,14 +131,20 @@ class Answers:
                     ("DescribeMetricFilters", len(rd.metric_filters)),
                     ("DescribeAlarms", len(rd.alarms)),
                     ("ListTopics", len(rd.topics)),
-                    ("ListSubscriptions", len(rd.subscriptions)),
                 ):
                     for page in range(_pages(count, op)):
                         self.reply(_SERVICE_OF[op], op, acct, region, str(page))
                 self.reply("cloudtrail", "DescribeTrails", acct, region, "")
                 self.reply("securityhub", "DescribeHub", acct, region, "")
-                for topic in rd.topic_attributes:
+                for topic, attrs in rd.topic_attributes.items():
                     self.reply("sns", "GetTopicAttributes", acct, region, topic)
+                    subs = sum(1 for s in rd.subscriptions if s["TopicArn"] == topic)
+                    for page in range(_pages(subs, "ListSubscriptionsByTopic")):
+                        self.reply(
+                            "sns", "ListSubscriptionsByTopic", acct, region, f"{topic}|{page}"
+                        )
+                    if "KmsMasterKeyId" in attrs:
+                        self.reply("kms", "DescribeKey", acct, region, attrs["KmsMasterKeyId"])
             for t in a.trails_seen(est.HOME):
                 self.reply("cloudtrail", "GetTrailStatus", t.owner, t.home, t.arn)
                 self.reply("cloudtrail", "GetEventSelectors", t.owner, t.home, t.arn)
@@ -236,9 +242,28 @@ class Answers:
         if op == "ListTopics":
             chunk, token = _page([{"TopicArn": t} for t in rd.topics], op, page)
             return _query(op, _SNS, {"Topics": chunk, "NextToken": token})
-        if op == "ListSubscriptions":
-            chunk, token = _page(rd.subscriptions, op, page)
+        if op == "ListSubscriptionsByTopic":
+            topic, _, page_text = arg.partition("|")
+            if topic not in rd.topic_attributes:
+                return self._error(service, "NotFound", "Topic does not exist")
+            subs = [s for s in rd.subscriptions if s["TopicArn"] == topic]
+            chunk, token = _page(subs, op, int(page_text or 0))
             return _query(op, _SNS, {"Subscriptions": chunk, "NextToken": token})
+        if op == "DescribeKey":
+            key_id = arg.rsplit("/", 1)[-1]
+            meta = {
+                "AWSAccountId": acct,
+                "KeyId": key_id,
+                "Arn": f"arn:aws:kms:{region}:{acct}:key/{key_id}",
+                "CreationDate": est.T0,
+                "Enabled": True,
+                "KeyUsage": "ENCRYPT_DECRYPT",
+                "KeyState": "Enabled",
+                "Origin": "AWS_KMS",
+                "KeyManager": "CUSTOMER",
+                "KeySpec": "SYMMETRIC_DEFAULT",
+            }
+            return _json({"KeyMetadata": meta})
         if op == "GetTopicAttributes":
             attrs = rd.topic_attributes.get(arg)
             if attrs is None:
@@ -288,7 +313,6 @@ _SERVICE_OF = {
     "DescribeMetricFilters": "logs",
     "DescribeAlarms": "cloudwatch",
     "ListTopics": "sns",
-    "ListSubscriptions": "sns",
 }
 
 
@@ -388,9 +412,13 @@ class Server:
             return self.answers._error(service, "InvalidClientTokenId", f"unknown key {key}")
         if op == "AssumeRole":
             return _assume_role(body)
-        if op in ("GetTrailStatus", "GetEventSelectors", "GetTopicAttributes"):
+        if op in ("GetTrailStatus", "GetEventSelectors", "GetTopicAttributes", "DescribeKey"):
             found = _ARN.search(body)
             arg = found.group(0).decode().replace("%3A", ":") if found else ""
+        elif op == "ListSubscriptionsByTopic":
+            found, token = _ARN.search(body), _TOKEN.search(body)
+            topic = found.group(0).decode().replace("%3A", ":") if found else ""
+            arg = f"{topic}|{token.group(1).decode() if token else 0}"
         elif op in ("ListOrganizationalUnitsForParent", "ListAccountsForParent"):
             parent = json.loads(body)["ParentId"]
             token = _TOKEN.search(body)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 
@@ -129,6 +130,30 @@ def _operation(service: str, method: str, path: str, headers: dict[str, str], bo
     if body:
         params.update(parse_qs(body.decode("utf-8", "replace")))
     return params.get("Action", ["?"])[0]
+
+
+def with_subscriptions(extra: list[dict[str, str]]) -> Callable[[bytes], bytes]:
+    """A rewrite for ListSubscriptionsByTopic that adds ``extra`` (Query-protocol members:
+    SubscriptionArn, Owner, Protocol, Endpoint, TopicArn) to moto's page.
+
+    AWS lists every subscription of a topic to the topic's owner, including those another
+    account owns (its SQS queue, Lambda function or e-mail); moto keeps such a subscription
+    in the subscriber's account only, so the owner's listing would miss it."""
+    members = b"".join(
+        b"<member>"
+        + b"".join(f"<{k}>{xml_escape(v)}</{k}>".encode() for k, v in sub.items() if v is not None)
+        + b"</member>"
+        for sub in extra
+    )
+
+    def rewrite(body: bytes) -> bytes:
+        if b"<Subscriptions/>" in body:
+            return body.replace(
+                b"<Subscriptions/>", b"<Subscriptions>" + members + b"</Subscriptions>"
+            )
+        return body.replace(b"<Subscriptions>", b"<Subscriptions>" + members, 1)
+
+    return rewrite
 
 
 class FaultProxy:

@@ -187,6 +187,18 @@ class Account:
         arn: str = self.client("sns", region).create_topic(Name=name)["TopicArn"]
         return arn
 
+    def kms_key(self, region: str = "us-east-1") -> dict[str, Any]:
+        """A customer-managed KMS key; its KeyMetadata (KeyId, Arn, KeyManager)."""
+        meta: dict[str, Any] = self.client("kms", region).create_key()["KeyMetadata"]
+        return meta
+
+    def encrypt_topic(self, topic_arn: str, key: str) -> None:
+        """Set the topic's KmsMasterKeyId (an alias, key id or key ARN)."""
+        region = topic_arn.split(":")[3]
+        self.client("sns", region).set_topic_attributes(
+            TopicArn=topic_arn, AttributeName="KmsMasterKeyId", AttributeValue=key
+        )
+
     def subscribe(self, topic_arn: str, endpoint: str, protocol: str = "email") -> str:
         region = topic_arn.split(":")[3]
         arn: str = self.client("sns", region).subscribe(

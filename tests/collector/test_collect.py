@@ -165,7 +165,7 @@ def test_trail_home_region_not_collected_still_read_once_there(
     assert query(db, "SELECT region, is_logging FROM aws_cloudtrail_trail") == [("eu-west-1", True)]
 
 
-def test_subscriptions_listed_once_per_region_and_pending_kept_distinct(
+def test_subscribers_read_per_notified_topic_and_unconfirmed_kept_distinct(
     estate: Estate, proxy: FaultProxy, db: Path
 ):
     acct = estate.account()
@@ -173,35 +173,49 @@ def test_subscriptions_listed_once_per_region_and_pending_kept_distinct(
     for i, t in enumerate(topics):
         acct.subscribe(t, f"person{i}@example.com")
     acct.subscribe(topics[0], "pending@example.com")
+    acct.subscribe(topics[1], "gone@example.com")
+    # t0 and t1 are notified by an alarm; t2 is not, so nothing past ListTopics is read.
+    acct.alarm("a", "m", "CISBenchmark", topics[:2])
 
-    def make_pending(body: bytes) -> bytes:
-        # moto confirms every e-mail subscription at once; AWS leaves it pending.
-        return re.sub(
-            rb"<SubscriptionArn>[^<]*</SubscriptionArn>(?=(?:(?!</member>).)*"
-            rb"<Endpoint>pending@example.com</Endpoint>)",
-            b"<SubscriptionArn>PendingConfirmation</SubscriptionArn>",
-            body,
-            flags=re.S,
-        )
+    def unconfirm(body: bytes) -> bytes:
+        # moto confirms every e-mail subscription at once; AWS shows these two as pending
+        # and as deleted (after an unsubscribe).
+        for endpoint, arn in ((b"pending", b"PendingConfirmation"), (b"gone", b"Deleted")):
+            body = re.sub(
+                rb"<SubscriptionArn>[^<]*</SubscriptionArn>(?=(?:(?!</member>).)*"
+                rb"<Endpoint>" + endpoint + rb"@example.com</Endpoint>)",
+                b"<SubscriptionArn>" + arn + b"</SubscriptionArn>",
+                body,
+                flags=re.S,
+            )
+        return body
 
-    proxy.add(Rule("sns", "ListSubscriptions", rewrite=make_pending))
+    proxy.add(Rule("sns", "ListSubscriptionsByTopic", rewrite=unconfirm))
     outcome = run(db, proxy)
     assert outcome.errors == []
-    assert proxy.count("sns", "ListSubscriptions") == 1
-    assert proxy.count("sns", "ListSubscriptionsByTopic") == 0
+    assert proxy.count("sns", "ListSubscriptions") == 0
+    asked = [r.body for r in proxy.requests if r.operation == "ListSubscriptionsByTopic"]
+    assert len(asked) == 2
+    assert all(b"t2" not in body for body in asked)
     rows = query(
         db,
         "SELECT endpoint, subscription_arn, pending_confirmation, confirmed "
         "FROM aws_sns_topic_subscription ORDER BY endpoint",
     )
-    assert len(rows) == 4
-    pending = [r for r in rows if r[0] == "pending@example.com"]
-    assert pending == [("pending@example.com", "PendingConfirmation", True, False)]
-    assert all(
-        r[3] and r[1].startswith("arn:aws:sns:") for r in rows if r[0] != "pending@example.com"
+    assert [r[0] for r in rows] == [
+        "gone@example.com",
+        "pending@example.com",
+        "person0@example.com",
+        "person1@example.com",
+    ]
+    assert rows[0][1:] == ("Deleted", False, False)
+    assert rows[1][1:] == ("PendingConfirmation", True, False)
+    assert all(r[3] and r[1].startswith("arn:aws:sns:") for r in rows[2:])
+    listed = query(
+        db, "SELECT name, attributes_collected, subscriptions_listed FROM aws_sns_topic ORDER BY 1"
     )
-    # No alarm notifies these topics, so no per-topic attribute calls were made.
-    assert proxy.count("sns", "GetTopicAttributes") == 0
+    assert listed == [("t0", True, True), ("t1", True, True), ("t2", False, None)]
+    assert proxy.count("sns", "GetTopicAttributes") == 2
 
 
 def test_delivery_error_and_time_are_stored(estate: Estate, proxy: FaultProxy, db: Path):
@@ -263,7 +277,7 @@ def test_only_read_only_operations_are_sent(estate: Estate, proxy: FaultProxy, d
         "DescribeTrails",
         "DescribeMetricFilters",
         "DescribeAlarms",
-        "ListSubscriptions",
+        "ListSubscriptionsByTopic",
         "DescribeHub",
         "AssumeRole",
         "ListAccounts",
@@ -350,7 +364,7 @@ def test_role_that_cannot_be_assumed_is_recorded(estate: Estate, proxy: FaultPro
     [
         ("cloudwatch", "DescribeAlarms", "AccessDenied"),
         ("logs", "DescribeMetricFilters", "AccessDeniedException"),
-        ("sns", "ListSubscriptions", "AuthorizationError"),
+        ("sns", "ListSubscriptionsByTopic", "AuthorizationError"),
         ("cloudtrail", "GetEventSelectors", "AccessDeniedException"),
     ],
 )
@@ -509,7 +523,9 @@ def test_policy_lists_every_operation_the_collector_sends(
     from watchkeeper.collector.permissions import CALLER_ACTIONS, READ_ACTIONS, UNGATED
 
     members = estate.organization(["audit"])
-    estate.account(members[0]).chain()
+    member = estate.account(members[0])
+    topic = member.chain().topic_arn
+    member.encrypt_topic(topic, member.kms_key()["KeyId"])  # so DescribeKey is asked
     estate.account().chain()
     estate.account().enable_security_hub()
     run(db, proxy, organization=True, role_name="reader", regions=())

@@ -273,6 +273,13 @@ def _no_subscriber(a: Account) -> None:
     a.alarm("ct-alarm", "ct-metric", "CISBenchmark", [topic])
 
 
+def _topic_aws_managed_key(a: Account) -> None:
+    a.log_group("ct-logs")
+    a.trail("main-trail", log_group="ct-logs")
+    topic = _rest_of_chain(a, "ct-logs")
+    a.encrypt_topic(topic, "alias/aws/sns")
+
+
 def _no_delivery(a: Account) -> None:
     a.log_group("ct-logs")
     a.trail("main-trail")
@@ -324,6 +331,13 @@ SCENARIOS: list[tuple[str, Callable[[Account], None], str, str, str]] = [
     ("3 of 3 datapoints", _three_datapoints, "4.5", "alarm_fires_on_one_event", "3 of 3"),
     ("no SNS action", _no_sns_action, "4.5", "alarm_notifies_topic", "no SNS topic"),
     ("topic missing", _topic_missing, "4.5", "topic_exists", "deleted-topic"),
+    (
+        "topic with the AWS-managed key",
+        _topic_aws_managed_key,
+        "4.5",
+        "topic_accepts_alarms",
+        "AWS-managed key alias/aws/sns",
+    ),
     ("no subscriber", _no_subscriber, "4.5", "subscriber_confirmed", "0 pending"),
 ]
 
@@ -370,21 +384,29 @@ def test_counterexample_is_a_real_missed_event(estate: Estate, proxy: FaultProxy
     assert cov["test_command"].startswith("aws logs test-metric-filter")
 
 
-def test_pending_only_subscriber_fails(estate: Estate, proxy: FaultProxy, db: Path):
-    estate.account().chain(subscriber="pending@example.com")
+@pytest.mark.parametrize(
+    ("shown_as", "words"),
+    [("PendingConfirmation", "(1 pending)"), ("Deleted", "(0 pending)")],
+)
+def test_unconfirmed_only_subscriber_fails(
+    estate: Estate, proxy: FaultProxy, db: Path, shown_as: str, words: str
+):
+    estate.account().chain(subscriber="someone@example.com")
     proxy.add(
         Rule(
             "sns",
-            "ListSubscriptions",
+            "ListSubscriptionsByTopic",
             rewrite=lambda b: b.replace(
-                b"<SubscriptionArn>arn:aws:sns", b"<SubscriptionArn>PendingConfirmation<!--"
+                b"<SubscriptionArn>arn:aws:sns",
+                b"<SubscriptionArn>" + shown_as.encode() + b"<!--",
             ).replace(b"</SubscriptionArn>", b"--></SubscriptionArn>"),
         )
     )
     r = one(collect_and_check(db, proxy))
     assert r.status == "fail"
     assert r.evidence["failed_link"] == "subscriber_confirmed"
-    assert "(1 pending)" in r.reason
+    assert words in r.reason
+    assert [s["arn"] for s in r.evidence["chain"]["subscriptions"]] == [shown_as]
 
 
 def test_delivery_error_breaks_the_chain(estate: Estate, proxy: FaultProxy, db: Path):

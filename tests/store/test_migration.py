@@ -107,3 +107,45 @@ def test_schema1_file_is_migrated_with_backup_and_verifies(tmp_path: Path, read_
     finally:
         con.close()
     assert bad == [1]
+
+
+def test_schema3_topics_migrate_and_verify(tmp_path: Path):
+    """Schema 4 adds the SNS subscriber and KMS key columns: a schema-3 snapshot with a
+    topic still verifies after the migration, and its new columns read NULL (not asked)."""
+    path = tmp_path / "v3.duckdb"
+    col = Collection(caller_arn=None, accounts=["111122223333"], regions=["us-east-1"])
+    col.add("aws_account", [ACCOUNT_ROW])
+    topic = {
+        "account_id": "111122223333",
+        "region": "us-east-1",
+        "topic_arn": "arn:aws:sns:us-east-1:111122223333:alerts",
+        "name": "alerts",
+        "attributes_collected": True,
+        "kms_master_key_id": "alias/aws/sns",
+    }
+    col.add("aws_sns_topic", [topic])
+    complete_snapshot(path, begin_snapshot(path, col.accounts, col.regions, None), col)
+    con = duckdb.connect(str(path))
+    for column in ("subscriptions_listed", "kms_key_manager", "kms_key_described"):
+        con.execute(f"ALTER TABLE history.aws_sns_topic DROP COLUMN {column}")
+    con.execute("UPDATE snapshot SET schema_version = 3, previous_sha256 = NULL")
+    con.execute("UPDATE watchkeeper_meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("UPDATE snapshot SET sha256 = ?", [snapshot_digest(con, 1)])
+    con.close()
+
+    con = connect(path, read_only=True)
+    try:
+        assert all(r.ok for r in verify_snapshots(con))
+        assert con.execute(
+            "SELECT kms_master_key_id, subscriptions_listed, kms_key_manager FROM aws_sns_topic"
+        ).fetchall() == [("alias/aws/sns", None, None)]
+    finally:
+        con.close()
+    raw = duckdb.connect(str(path))
+    raw.execute("UPDATE history.aws_sns_topic SET kms_master_key_id = NULL")
+    raw.close()
+    con = connect(path, read_only=True)
+    try:
+        assert [r.ok for r in verify_snapshots(con)] == [False]
+    finally:
+        con.close()

@@ -60,7 +60,7 @@ MF = "logs:DescribeMetricFilters metricFilters[]"
 MT = f"{MF}.metricTransformations[0]"
 AL = "cloudwatch:DescribeAlarms MetricAlarms[]"
 TA = "sns:GetTopicAttributes Attributes"
-SU = "sns:ListSubscriptions Subscriptions[]"
+SU = "sns:ListSubscriptionsByTopic Subscriptions[]"
 HUB = "securityhub:DescribeHub"
 ORG = "organizations:DescribeOrganization Organization"
 ROOT = "organizations:ListRoots Roots[]"
@@ -350,8 +350,10 @@ _add(
     TableDoc(
         "aws_sns_topic",
         "collected",
-        "One row per SNS topic. Attributes are read only for topics some alarm in the region "
-        "notifies (`attributes_collected`): the only topics a chain can run through.",
+        "One row per SNS topic. Attributes, subscribers and the KMS key's manager are read "
+        "only for topics some collected alarm (of any account) notifies "
+        "(`attributes_collected`, `subscriptions_listed`): the only topics a chain can run "
+        "through.",
         {
             **_keys("sns:ListTopics + sns:GetTopicAttributes"),
             "topic_arn": _c("Topic ARN", "sns:ListTopics Topics[].TopicArn"),
@@ -366,6 +368,17 @@ _add(
             ),
             "subscriptions_pending": _c("Pending subscriptions", f"{TA}.SubscriptionsPending"),
             "subscriptions_deleted": _c("Deleted subscriptions", f"{TA}.SubscriptionsDeleted"),
+            "subscriptions_listed": _c(
+                "ListSubscriptionsByTopic read every page (true) or failed (false); NULL: not "
+                "asked (not notified, or a snapshot before schema 4)"
+            ),
+            "kms_key_manager": _c(
+                "AWS or CUSTOMER: who manages the KMS key (alias/aws/sns is AWS)",
+                "kms:DescribeKey KeyMetadata.KeyManager",
+            ),
+            "kms_key_described": _c(
+                "DescribeKey answered (true) or failed (false); NULL: not asked"
+            ),
         },
     )
 )
@@ -373,11 +386,14 @@ _add(
     TableDoc(
         "aws_sns_topic_subscription",
         "collected",
-        "One row per SNS subscription in the region's listing.",
+        "One row per subscription of a topic some collected alarm notifies, listed per topic "
+        "as the topic's owner (`account_id`) sees it: other accounts' subscribers included.",
         {
             **_keys(SU),
             "subscription_arn": _c(
-                "Subscription ARN; `PendingConfirmation` until confirmed", f"{SU}.SubscriptionArn"
+                "Subscription ARN; `PendingConfirmation` until confirmed, `Deleted` for a while "
+                "after some unsubscribes",
+                f"{SU}.SubscriptionArn",
             ),
             "topic_arn": _c("Topic subscribed to", f"{SU}.TopicArn"),
             "owner": _c("Subscription owner account", f"{SU}.Owner"),
@@ -658,7 +674,11 @@ _add(
             "region": _c("Region of the topic"),
             "topic_arn": _c("Topic ARN", "sns:ListTopics Topics[].TopicArn"),
             "topic_name": _c("Topic name"),
+            "attributes_collected": _c("GetTopicAttributes answered for it"),
+            "subscriptions_listed": _c("ListSubscriptionsByTopic answered (NULL: not asked)"),
             "kms_master_key_id": _c("KMS key", f"{TA}.KmsMasterKeyId"),
+            "kms_key_manager": _c("AWS or CUSTOMER", "kms:DescribeKey KeyMetadata.KeyManager"),
+            "kms_key_described": _c("DescribeKey answered (NULL: not asked)"),
             "confirmed_subscriptions": _c("Confirmed subscriptions in the listing"),
             "pending_subscriptions": _c("Subscriptions pending confirmation"),
             "subscriptions": _c("List of {arn, protocol, endpoint, confirmed}"),
@@ -709,9 +729,14 @@ _add(
             "alarm_datapoints_to_alarm": _c("Datapoints to alarm"),
             "alarm_period": _c("Period in seconds"),
             "alarm_sns_actions": _c("SNS topics it notifies"),
-            "topic_arn": _c("One of those topics, if it exists"),
+            "topic_action_arn": _c("One of those topic ARNs (one row per action)"),
+            "topic_arn": _c("That topic, if it exists in a collected account"),
             "topic_name": _c("Its name"),
+            "topic_attributes_collected": _c("Its attributes were read"),
+            "topic_subscriptions_listed": _c("Its subscriptions were listed"),
             "topic_kms_key": _c("Its KMS key"),
+            "topic_kms_key_manager": _c("AWS or CUSTOMER"),
+            "topic_kms_key_described": _c("DescribeKey answered for its key"),
             "confirmed_subscriptions": _c("Its confirmed subscriptions"),
             "pending_subscriptions": _c("Its pending subscriptions"),
             "subscriptions": _c("Its subscriptions"),

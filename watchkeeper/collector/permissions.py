@@ -13,7 +13,10 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "cloudtrail": ("DescribeTrails", "GetTrailStatus", "GetEventSelectors"),
     "logs": ("DescribeLogGroups", "DescribeMetricFilters"),
     "cloudwatch": ("DescribeAlarms",),
-    "sns": ("ListTopics", "ListSubscriptions", "GetTopicAttributes"),
+    # Subscribers per notified topic, as its owner: ListSubscriptions would miss the ones
+    # other accounts own.
+    "sns": ("ListTopics", "ListSubscriptionsByTopic", "GetTopicAttributes"),
+    "kms": ("DescribeKey",),  # is a topic's key the AWS-managed one (KeyManager)?
     "securityhub": ("DescribeHub",),
     "iam": ("ListAccountAliases",),
     "organizations": ("DescribeOrganization",),

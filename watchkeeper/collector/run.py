@@ -241,13 +241,23 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         details = cloudtrail.TrailDetails(owners, caller.partition, errors)
         # Account by account: an account's regions are done (and their clients released)
         # close together, and no two workers ever share an account's region.
+        notified = _NotifiedTopics()
         units = ((a, r) for a in setups if a.clients is not None for r in a.regions)
         _run_all(
             pool,
             workers,
             lambda unit: _collect_unit(
-                unit[0], unit[1], caller, errors, sink, details, reporter, telemetry
+                unit[0], unit[1], caller, errors, sink, details, reporter, telemetry, notified
             ),
+            units,
+        )
+        # SNS last: an alarm may notify a topic in another account, so which topics need
+        # their subscribers read is known only once every account's alarms are.
+        units = ((a, r) for a in setups if a.clients is not None for r in a.regions)
+        _run_all(
+            pool,
+            workers,
+            lambda unit: _collect_topics(unit[0], unit[1], caller, errors, sink, notified),
             units,
         )
         if tree is not None:
@@ -366,6 +376,7 @@ def _collect_unit(
     details: cloudtrail.TrailDetails,
     reporter: Reporter,
     telemetry: Telemetry,
+    notified: _NotifiedTopics,
 ) -> None:
     assert acct.clients is not None
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
@@ -390,9 +401,7 @@ def _collect_unit(
     alarms = cloudwatch.fetch(scope)
     put("aws_cloudwatch_alarm", cloudwatch.rows(alarms or [], scope))
 
-    sns_data = sns.fetch(scope, cloudwatch.notified_topics(alarms or []))
-    put("aws_sns_topic", sns.topic_rows(sns_data, scope))
-    put("aws_sns_topic_subscription", sns.subscription_rows(sns_data, scope))
+    notified.add(cloudwatch.notified_topics(alarms or []))
 
     hub = securityhub.fetch(scope)
     if hub is not None:
@@ -402,6 +411,43 @@ def _collect_unit(
     reporter.unit_done(
         UnitSummary(acct.account_id, region, counts, errors.count() - before), telemetry
     )
+
+
+class _NotifiedTopics:
+    """The SNS topics some collected alarm notifies, by the account and region that own
+    them (parsed from the action ARN: it may be another account's topic). One entry per
+    distinct topic, so memory grows with the notified topics, not with the alarms."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_place: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, arns: Iterable[str]) -> None:
+        placed = [(place, arn) for arn in arns if (place := sns.topic_location(arn))]
+        with self._lock:
+            for place, arn in placed:
+                self._by_place.setdefault(place, set()).add(arn)
+
+    def take(self, account_id: str, region: str) -> set[str]:
+        with self._lock:
+            return self._by_place.pop((account_id, region), set())
+
+
+def _collect_topics(
+    acct: _Account,
+    region: str,
+    caller: accounts.Caller,
+    errors: ErrorLog,
+    sink: _Sink,
+    notified: _NotifiedTopics,
+) -> None:
+    """One account's SNS topics in one region, read as their owner."""
+    assert acct.clients is not None
+    scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
+    data = sns.fetch(scope, notified.take(acct.account_id, region))
+    sink.add("aws_sns_topic", sns.topic_rows(data, scope))
+    sink.add("aws_sns_topic_subscription", sns.subscription_rows(data, scope))
+    acct.clients.release(region)
 
 
 def _collect_organization(

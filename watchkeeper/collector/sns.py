@@ -1,5 +1,10 @@
-"""SNS topics and every subscription of the region in one listing (not one per topic).
-Topic attributes are read only for topics that an alarm of the region notifies."""
+"""SNS topics of the region, and — for the topics some collected alarm notifies, in this
+account or another — their attributes, their subscribers and their KMS key's manager.
+
+Subscribers are read per topic with ListSubscriptionsByTopic, as the topic's owner: the
+region-wide ListSubscriptions returns only the *requester's* subscriptions, so another
+account's queue, function or e-mail subscribed to this topic would be missing from it.
+"""
 
 from __future__ import annotations
 
@@ -13,33 +18,60 @@ from watchkeeper.store.model import Row
 
 SERVICE = "sns"
 PENDING = "PendingConfirmation"
+# The AWS-managed key of SNS, as an alias name or alias ARN: CloudWatch alarms cannot
+# publish to a topic it encrypts (its key policy cannot be changed to let them).
+AWS_MANAGED_ALIAS = "alias/aws/sns"
 
 
 @dataclass
 class SnsData:
     topics: list[str] = field(default_factory=list)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
-    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    # topic ARN → its subscriptions, for the topics whose listing was asked for; None when
+    # the listing failed (the error is in the collection's errors).
+    subscriptions: dict[str, list[dict[str, Any]] | None] = field(default_factory=dict)
+    # KmsMasterKeyId value → KeyManager ("AWS" or "CUSTOMER"), from DescribeKey; None when
+    # that call failed. The alias/aws/sns needs no call and is not listed.
+    key_managers: dict[str, str | None] = field(default_factory=dict)
 
 
-def fetch(scope: Scope, wanted_attributes: set[str]) -> SnsData:
+def topic_location(arn: str) -> tuple[str, str] | None:
+    """(account, region) of an SNS topic ARN, None for anything else."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
+        return None
+    return parts[4], parts[3]
+
+
+def is_aws_managed_alias(key: str) -> bool:
+    return key == AWS_MANAGED_ALIAS or key.endswith(":" + AWS_MANAGED_ALIAS)
+
+
+def fetch(scope: Scope, notified: set[str]) -> SnsData:
+    """The region's topics; for those in ``notified`` also attributes, subscribers and the
+    manager of each distinct KMS key (one DescribeKey per key, not per topic)."""
     client = scope.client(SERVICE)
     topics = scope.attempt(SERVICE, "ListTopics", lambda: paginate(client, "list_topics", "Topics"))
-    subs = scope.attempt(
-        SERVICE,
-        "ListSubscriptions",
-        lambda: paginate(client, "list_subscriptions", "Subscriptions"),
-    )
-    data = SnsData(
-        topics=[t["TopicArn"] for t in topics or []],
-        subscriptions=subs or [],
-    )
-    for arn in sorted(wanted_attributes.intersection(data.topics)):
+    data = SnsData(topics=[t["TopicArn"] for t in topics or []])
+    for arn in sorted(notified.intersection(data.topics)):
         reply = scope.attempt(
             SERVICE, "GetTopicAttributes", partial(client.get_topic_attributes, TopicArn=arn)
         )
         if reply is not None:
             data.attributes[arn] = reply["Attributes"]
+        data.subscriptions[arn] = scope.attempt(
+            SERVICE,
+            "ListSubscriptionsByTopic",
+            partial(paginate, client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn),
+        )
+    keys = {a["KmsMasterKeyId"] for a in data.attributes.values() if a.get("KmsMasterKeyId")}
+    for key in sorted(k for k in keys if not is_aws_managed_alias(k)):
+        described = scope.attempt(
+            "kms", "DescribeKey", partial(scope.client("kms").describe_key, KeyId=key)
+        )
+        data.key_managers[key] = (
+            None if described is None else described["KeyMetadata"].get("KeyManager")
+        )
     return data
 
 
@@ -59,40 +91,49 @@ def topic_rows(data: SnsData, scope: Scope) -> list[Row]:
             "attributes_collected": attrs is not None,
             "raw": {"TopicArn": arn, "Attributes": attrs},
         }
+        if arn in data.subscriptions:
+            row["subscriptions_listed"] = data.subscriptions[arn] is not None
         if attrs is not None:
             policy = attrs.get("Policy")
+            key = attrs.get("KmsMasterKeyId") or None
             row.update(
                 display_name=attrs.get("DisplayName"),
                 owner=attrs.get("Owner"),
-                kms_master_key_id=attrs.get("KmsMasterKeyId"),
+                kms_master_key_id=key,
                 policy=json.loads(policy) if policy else None,
                 subscriptions_confirmed=_int(attrs.get("SubscriptionsConfirmed")),
                 subscriptions_pending=_int(attrs.get("SubscriptionsPending")),
                 subscriptions_deleted=_int(attrs.get("SubscriptionsDeleted")),
             )
+            if key is not None and is_aws_managed_alias(key):
+                row["kms_key_manager"] = "AWS"
+            elif key is not None:
+                manager = data.key_managers.get(key)
+                row["kms_key_manager"] = manager
+                row["kms_key_described"] = manager is not None
         out.append(row)
     return out
 
 
 def subscription_rows(data: SnsData, scope: Scope) -> list[Row]:
     out: list[Row] = []
-    for s in data.subscriptions:
-        arn = s.get("SubscriptionArn", "")
-        pending = arn == PENDING
-        out.append(
-            {
-                "account_id": scope.account_id,
-                "region": scope.region,
-                "subscription_arn": arn,
-                "topic_arn": s.get("TopicArn", ""),
-                "owner": s.get("Owner"),
-                "protocol": s.get("Protocol"),
-                "endpoint": s.get("Endpoint"),
-                "pending_confirmation": pending,
-                # A confirmed subscription's ARN is a real ARN; 'Deleted' and
-                # 'PendingConfirmation' are not.
-                "confirmed": arn.startswith("arn:"),
-                "raw": s,
-            }
-        )
+    for topic_arn, subs in data.subscriptions.items():
+        for s in subs or []:
+            arn = s.get("SubscriptionArn", "")
+            out.append(
+                {
+                    "account_id": scope.account_id,
+                    "region": scope.region,
+                    "subscription_arn": arn,
+                    "topic_arn": s.get("TopicArn") or topic_arn,
+                    "owner": s.get("Owner"),
+                    "protocol": s.get("Protocol"),
+                    "endpoint": s.get("Endpoint"),
+                    "pending_confirmation": arn == PENDING,
+                    # A confirmed subscription's ARN is a real ARN; 'Deleted' and
+                    # 'PendingConfirmation' are not.
+                    "confirmed": arn.startswith("arn:"),
+                    "raw": s,
+                }
+            )
     return out

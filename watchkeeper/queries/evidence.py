@@ -101,6 +101,8 @@ class TopicObject(TypedDict):
     arn: str
     name: str
     kms_master_key_id: str | None
+    kms_key_manager: str | None  # AWS or CUSTOMER; None: no key, or not known
+    subscriptions_listed: bool | None  # False: ListSubscriptionsByTopic failed
     confirmed_subscriptions: int
     pending_subscriptions: int
 

@@ -54,6 +54,9 @@ class Link:
     label: str  # under the box in the report ("multi-region", "exists", …)
     literal: bool  # the literal profile judges only these
     reason: Reason  # why the chain breaks here, with the real names
+    # why it could not be judged (held is NULL: an input could not be read); None: the
+    # verdict's generic "not collected" text
+    unknown: Reason | None = None
 
 
 # --- phrases (shared with the verdicts' other reasons) ----------------------------------
@@ -80,6 +83,20 @@ def _delivery(b: ChainRow) -> str:
     return (
         f"{trail_phrase(b)} last delivered to CloudWatch Logs at "
         f"{b['latest_cloudwatch_logs_delivery_time']}, over 24 hours before the snapshot"
+    )
+
+
+def _topic_action(b: ChainRow) -> str:
+    return str(b["topic_action_arn"] or "?")
+
+
+def _topic_unknown(b: ChainRow) -> str:
+    topic = quoted(b["topic_name"])
+    if not b["topic_attributes_collected"]:
+        return f"could not evaluate: the attributes of topic {topic} could not be read"
+    return (
+        f"could not evaluate: kms:DescribeKey failed for key {b['topic_kms_key']} of topic "
+        f"{topic}, so whether the AWS manages that key is unknown"
     )
 
 
@@ -257,8 +274,7 @@ LINKS: tuple[Link, ...] = (
         "exists",
         literal=True,
         reason=lambda b, a: (
-            f"SNS topic {b['alarm_sns_actions'][0] if b['alarm_sns_actions'] else '?'} named "
-            f"by alarm {quoted(b['alarm_name'])} does not exist"
+            f"SNS topic {_topic_action(b)} named by alarm {quoted(b['alarm_name'])} does not exist"
         ),
     ),
     Link(
@@ -268,8 +284,9 @@ LINKS: tuple[Link, ...] = (
         literal=False,
         reason=lambda b, a: (
             f"topic {quoted(b['topic_name'])} is encrypted with the AWS-managed key "
-            "alias/aws/sns, which CloudWatch alarms cannot publish with"
+            f"{b['topic_kms_key']} (alias/aws/sns), which CloudWatch alarms cannot publish with"
         ),
+        unknown=lambda b, a: _topic_unknown(b),
     ),
     Link(
         "subscriber_confirmed",
@@ -279,6 +296,10 @@ LINKS: tuple[Link, ...] = (
         reason=lambda b, a: (
             f"topic {quoted(b['topic_name'])} has no confirmed subscription "
             f"({b['pending_subscriptions'] or 0} pending)"
+        ),
+        unknown=lambda b, a: (
+            f"could not evaluate: sns:ListSubscriptionsByTopic failed for topic "
+            f"{b['topic_arn']}, so its subscribers cannot be verified"
         ),
     ),
 )

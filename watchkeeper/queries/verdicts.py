@@ -22,7 +22,7 @@ from watchkeeper.queries.links import BY_NAME, ChainRow, log_group_phrase, quote
 from watchkeeper.queries.results import Result, Status
 
 # Services whose failures make a metric-filter chain impossible to judge.
-CHAIN_SERVICES = frozenset({"cloudtrail", "logs", "cloudwatch", "sns", "sts"})
+CHAIN_SERVICES = frozenset({"cloudtrail", "logs", "cloudwatch", "sns", "kms", "sts"})
 HUB_SERVICES = frozenset({"securityhub", "ec2", "sts"})
 
 
@@ -101,6 +101,8 @@ def chain_evidence(b: ChainRow) -> ChainObjects:
             "arn": b["topic_arn"],
             "name": b["topic_name"],
             "kms_master_key_id": b["topic_kms_key"],
+            "kms_key_manager": b["topic_kms_key_manager"],
+            "subscriptions_listed": b["topic_subscriptions_listed"],
             "confirmed_subscriptions": b["confirmed_subscriptions"],
             "pending_subscriptions": b["pending_subscriptions"],
         },
@@ -191,17 +193,29 @@ def metric_filter_result(
         outside = first["link"] == "log_group_exists" and (
             (best["lg_account"], best["lg_region"]) not in facts.collected
         )
-        status = "error" if unknown or relevant or outside else "fail"
+        topic_place = _topic_place(best) if first["link"] == "topic_exists" else None
+        topic_outside = topic_place is not None and topic_place not in facts.collected
+        status = "error" if unknown or relevant or outside or topic_outside else "fail"
         if outside:
             reason = (
                 f"could not evaluate: {trail_phrase(best)} delivers to log group "
                 f"{log_group_phrase(best)}, but account {best['lg_account']} in "
                 f"{best['lg_region']} was not collected"
             )
-        elif unknown:
+        elif topic_outside:
+            assert topic_place is not None
             reason = (
-                f"could not evaluate: the status and event selectors of {trail_phrase(best)} "
-                "were not collected"
+                f"cannot verify topic in account {topic_place[0]} ({topic_place[1]}): alarm "
+                f"{quoted(best['alarm_name'])} notifies {best['topic_action_arn']}, and that "
+                "account and region were not collected; collect it too to judge this account"
+            )
+        elif unknown:
+            explain = BY_NAME[first["link"]].unknown
+            reason = (
+                explain(best, facts.alarms_by_metric)
+                if explain is not None
+                else f"could not evaluate: the status and event selectors of "
+                f"{trail_phrase(best)} were not collected"
             )
         elif relevant:
             reason = f"{reason} (inputs incomplete: {_errors_text(relevant)})"
@@ -217,6 +231,12 @@ def metric_filter_result(
         reason=reason,
         evidence=evidence,
     )
+
+
+def _topic_place(b: ChainRow) -> tuple[str, str] | None:
+    """(account, region) of the topic ARN the chain's alarm action names."""
+    parts = str(b["topic_action_arn"] or "").split(":")
+    return (parts[4], parts[3]) if len(parts) == 6 and parts[2] == "sns" else None
 
 
 def security_hub_result(control: Control, row: dict[str, Any], facts: AccountFacts) -> Result:

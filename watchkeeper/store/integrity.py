@@ -42,7 +42,12 @@ _META_COLUMNS = (
 )
 # Columns added by a later schema: hashed only for snapshots written under that schema, so a
 # migrated file keeps every older snapshot's hash verifiable.
-COLUMN_SINCE: dict[tuple[str, str], int] = {("snapshot", "collector_host"): 2}
+COLUMN_SINCE: dict[tuple[str, str], int] = {
+    ("snapshot", "collector_host"): 2,
+    ("aws_sns_topic", "subscriptions_listed"): 4,
+    ("aws_sns_topic", "kms_key_manager"): 4,
+    ("aws_sns_topic", "kms_key_described"): 4,
+}
 # Tables added by a later schema, the same way: an older snapshot's hash never had a
 # "<table> 0" section for them, so they are left out of it entirely.
 TABLE_SINCE: dict[str, int] = {

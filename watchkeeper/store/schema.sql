@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 3 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 4 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -189,8 +189,8 @@ CREATE TABLE IF NOT EXISTS history.aws_sns_topic (
     region                    VARCHAR NOT NULL,
     topic_arn                 VARCHAR NOT NULL,
     name                      VARCHAR NOT NULL,
-    -- Attributes are read only for topics that some alarm in the region notifies:
-    -- the only ones a monitoring chain can run through.
+    -- Attributes are read only for topics that some collected alarm (of any account)
+    -- notifies: the only ones a monitoring chain can run through.
     attributes_collected      BOOLEAN NOT NULL,
     display_name              VARCHAR,
     owner                     VARCHAR,
@@ -199,14 +199,25 @@ CREATE TABLE IF NOT EXISTS history.aws_sns_topic (
     subscriptions_confirmed   INTEGER,
     subscriptions_pending     INTEGER,
     subscriptions_deleted     INTEGER,
-    raw                       JSON
+    raw                       JSON,
+    -- Schema 4. ListSubscriptionsByTopic read every page (true) or failed (false); NULL:
+    -- not asked (no collected alarm notifies the topic, or an older snapshot whose
+    -- subscriptions came from the region-wide ListSubscriptions).
+    subscriptions_listed      BOOLEAN,
+    -- KeyManager of kms_master_key_id: 'AWS' or 'CUSTOMER' (kms:DescribeKey; the alias
+    -- alias/aws/sns is 'AWS' without asking). kms_key_described: DescribeKey answered
+    -- (true) or failed (false); NULL when not asked.
+    kms_key_manager           VARCHAR,
+    kms_key_described         BOOLEAN
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_sns_topic_subscription (
     snapshot_id             INTEGER NOT NULL,
     account_id              VARCHAR NOT NULL,
     region                  VARCHAR NOT NULL,
-    subscription_arn        VARCHAR NOT NULL,   -- 'PendingConfirmation' until confirmed
+    -- 'PendingConfirmation' until confirmed, 'Deleted' for a while after some unsubscribes.
+    -- Listed per notified topic, as the topic's owner (account_id) sees them.
+    subscription_arn        VARCHAR NOT NULL,
     topic_arn               VARCHAR NOT NULL,
     owner                   VARCHAR,
     protocol                VARCHAR,

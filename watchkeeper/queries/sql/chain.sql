@@ -106,14 +106,19 @@ JOIN wk_trail AS t
            OR t.trail_arn IN (SELECT s.arn FROM aws_cloudtrail_trail AS s
                               WHERE s.account_id = a.account_id)));
 
--- SNS topics with their subscriptions counted (confirmed vs. pending).
+-- SNS topics with their subscriptions counted (confirmed vs. pending). Subscriptions are
+-- the ones the topic's owner lists for the topic (another account's subscribers included).
 CREATE OR REPLACE VIEW wk_topic AS
 SELECT
     t.account_id,
     t.region,
     t.topic_arn,
     t.name AS topic_name,
+    t.attributes_collected,
+    t.subscriptions_listed,
     t.kms_master_key_id,
+    t.kms_key_manager,
+    t.kms_key_described,
     count(s.subscription_arn) FILTER (WHERE s.confirmed) AS confirmed_subscriptions,
     count(s.subscription_arn) FILTER (WHERE s.pending_confirmation) AS pending_subscriptions,
     list(struct_pack(arn := s.subscription_arn, protocol := s.protocol,
@@ -174,9 +179,14 @@ SELECT
     al.datapoints_to_alarm AS alarm_datapoints_to_alarm,
     al.period AS alarm_period,
     al.sns_actions AS alarm_sns_actions,
+    act.action_arn AS topic_action_arn,
     tp.topic_arn,
     tp.topic_name,
+    tp.attributes_collected AS topic_attributes_collected,
+    tp.subscriptions_listed AS topic_subscriptions_listed,
     tp.kms_master_key_id AS topic_kms_key,
+    tp.kms_key_manager AS topic_kms_key_manager,
+    tp.kms_key_described AS topic_kms_key_described,
     tp.confirmed_subscriptions,
     tp.pending_subscriptions,
     tp.subscriptions
@@ -192,6 +202,8 @@ LEFT JOIN wk_alarm AS al
  AND al.watched_metric = mf.metric_transformation_name
 LEFT JOIN LATERAL (SELECT unnest(coalesce(al.sns_actions, [NULL::VARCHAR])) AS action_arn) AS act
   ON true
+-- The topic may be another account's: joined by ARN across the snapshot, so it is judged
+-- as its owner's collection saw it (an uncollected owner is an error, in verdicts.py).
 LEFT JOIN wk_topic AS tp ON tp.topic_arn = act.action_arn;
 
 -- The chain judged for each metric-filter control and each accepted required pattern.
@@ -279,11 +291,20 @@ linked AS (
                         held := len(coalesce(j.alarm_sns_actions, [])) > 0),
             struct_pack(link := 'topic_exists', literal := true,
                         held := j.topic_arn IS NOT NULL),
+            -- NULL (cannot verify) when the topic's attributes or its key's manager
+            -- could not be read.
             struct_pack(link := 'topic_accepts_alarms', literal := false,
-                        held := j.topic_kms_key IS NULL
-                                OR j.topic_kms_key NOT LIKE '%alias/aws/sns'),
+                        held := CASE
+                            WHEN NOT j.topic_attributes_collected THEN NULL
+                            WHEN j.topic_kms_key IS NULL THEN true
+                            WHEN j.topic_kms_key LIKE '%alias/aws/sns'
+                                 OR j.topic_kms_key_manager = 'AWS' THEN false
+                            WHEN j.topic_kms_key_described IS false THEN NULL
+                            ELSE true END),
+            -- NULL (cannot verify) when the topic's subscriptions could not be listed.
             struct_pack(link := 'subscriber_confirmed', literal := true,
-                        held := coalesce(j.confirmed_subscriptions, 0) > 0)
+                        held := CASE WHEN j.topic_subscriptions_listed IS false THEN NULL
+                                     ELSE coalesce(j.confirmed_subscriptions, 0) > 0 END)
         ] AS all_links
     FROM judged AS j
 ),

@@ -88,6 +88,8 @@ def _objects(chain: ChainObjects) -> dict[str, _Shown]:
             topic["arn"] if topic else None,
             [
                 ("KMS key", t(topic["kms_master_key_id"])),
+                # .get: evidence written before these keys existed still renders
+                ("KMS key manager", t(topic.get("kms_key_manager"))),
                 (
                     "confirmed / pending",
                     f"{topic['confirmed_subscriptions'] or 0} / "
