@@ -155,20 +155,20 @@ def management_selectors(trail: TrailObject) -> dict[str, Any]:
     from every source — and keep the trail's data-event selectors as they are."""
     advanced = _json(trail["advanced_event_selectors"]) or []
     if advanced:
-        kept = [s for s in advanced if not _is_management(s)]
-        everything = {
+        kept_advanced = [s for s in advanced if not _is_management(s)]
+        every_event: dict[str, Any] = {
             "Name": "Management events",
             "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
         }
-        return {"TrailName": trail["name"], "AdvancedEventSelectors": [*kept, everything]}
+        return {"TrailName": trail["name"], "AdvancedEventSelectors": [*kept_advanced, every_event]}
     # A basic selector's ReadWriteType covers its data events too: a data selector is kept
     # without management events rather than widened to reads it did not record.
-    kept = [
+    kept: list[dict[str, Any]] = [
         {**s, "IncludeManagementEvents": False, "ExcludeManagementEventSources": []}
         for s in _json(trail["event_selectors"]) or []
         if s.get("DataResources")
     ]
-    everything = {
+    everything: dict[str, Any] = {
         "ReadWriteType": "All",
         "IncludeManagementEvents": True,
         "DataResources": [],
