@@ -65,7 +65,10 @@ def fix(
     ] = None,
     logs_role_arn: Annotated[
         str | None,
-        typer.Option(help="Role CloudTrail assumes to write to CloudWatch Logs (its ARN)"),
+        typer.Option(
+            help="Role CloudTrail assumes to write to CloudWatch Logs (its ARN; {account} "
+            "stands for each account's id)"
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking")] = False,
     role_name: Annotated[

@@ -184,6 +184,32 @@ def _note(plan: Plan, chain: ChainPlan, by_step: dict[int, StepLog], after: str 
     return "still failing after the steps; see the re-check's reason"
 
 
+def _recollect(request: ApplyRequest, touched: list[tuple[str, str]]) -> int:
+    """Collect only the accounts and regions written to: accounts that share the same
+    regions in one collection each (a collection takes one region list for all its
+    accounts). Returns the last snapshot's id; the re-check reads each account's latest."""
+    regions_of: dict[str, list[str]] = {}
+    for account, region in touched:
+        regions_of.setdefault(account, []).append(region)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for account, found in regions_of.items():
+        groups.setdefault(tuple(sorted(set(found))), []).append(account)
+    snapshot = 0
+    for regions, accounts in groups.items():
+        collected = collect(
+            CollectRequest(
+                db=request.plan.db,
+                accounts=tuple(accounts),
+                regions=regions,
+                role_name=request.collect_role_name,
+                external_id=request.external_id,
+                aws=request.aws,
+            )
+        )
+        snapshot = collected.snapshot.snapshot_id
+    return snapshot
+
+
 def apply_fix(
     request: ApplyRequest, plan: Plan | None = None, clients: FixerClients | None = None
 ) -> ApplyOutcome:
@@ -211,18 +237,7 @@ def apply_fix(
     after: dict[tuple[str, str], str] = {}
     if touched:
         accounts = tuple(dict.fromkeys(a for a, _ in touched))
-        regions = tuple(dict.fromkeys(r for _, r in touched))
-        collected = collect(
-            CollectRequest(
-                db=db,
-                accounts=accounts,
-                regions=regions,
-                role_name=request.collect_role_name,
-                external_id=request.external_id,
-                aws=request.aws,
-            )
-        )
-        outcome.snapshot_after = collected.snapshot.snapshot_id
+        outcome.snapshot_after = _recollect(request, touched)
         before = load_run(db, run_id=plan.check_run_id)
         rechecked = check(
             CheckRequest(

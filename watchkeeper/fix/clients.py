@@ -79,7 +79,7 @@ class FixerClients:
         self._partition = self.caller_arn.split(":")[1]
 
     def _guard(self, model: Any, **_: Any) -> None:
-        service = model.service_model.signing_name
+        service = model.service_model.service_name  # the IAM prefix (cloudwatch, not monitoring)
         if not permissions.allowed(service, model.name):
             raise FixerGuardError(f"the fixer may not call {service}:{model.name}")
         self.calls.add(f"{service}:{model.name}")

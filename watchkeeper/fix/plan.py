@@ -264,6 +264,8 @@ def _trail_steps(c: _Chain) -> tuple[str, str] | None:
         )
     group, region = lg["name"], lg["region"] or home
     role = c.options.logs_role_arn
+    if role is not None:
+        role = role.replace("{account}", c.account)
     if "trail_delivers_to_logs" in broken:
         group, region = f"watchkeeper-cloudtrail-{name}", home
         c.add(
