@@ -22,6 +22,7 @@ from watchkeeper.fix.runs import complete_run, record_run
 from watchkeeper.fix.steps import ChainPlan, Plan, Step
 from watchkeeper.notify.runs import load_run
 from watchkeeper.queries.check import CheckRequest, check
+from watchkeeper.queries.results import Result
 
 __all__ = ["ApplyOutcome", "ApplyRequest", "ChainOutcome", "StepLog", "apply_fix", "apply_plan"]
 
@@ -144,7 +145,7 @@ def apply_plan(plan: Plan, clients: FixerClients) -> list[StepLog]:
 
 
 def _outcomes(
-    plan: Plan, log: list[StepLog], after: dict[tuple[str, str], str]
+    plan: Plan, log: list[StepLog], after: dict[tuple[str, str], Result]
 ) -> list[ChainOutcome]:
     by_step = {s.step: s for s in log}
     out = []
@@ -155,33 +156,36 @@ def _outcomes(
                 chain.control_id,
                 chain.account_id,
                 chain.status,
-                after.get(key),
+                after[key].status if key in after else None,
                 _note(plan, chain, by_step, after.get(key)),
             )
         )
     return out
 
 
-def _note(plan: Plan, chain: ChainPlan, by_step: dict[int, StepLog], after: str | None) -> str:
+def _note(plan: Plan, chain: ChainPlan, by_step: dict[int, StepLog], after: Result | None) -> str:
     failed = [by_step[i] for i in chain.steps if by_step[i].status in ("failed", "skipped")]
     if failed:
         return f"stopped: step {failed[0].step} {failed[0].api_call}: {failed[0].message}"
-    if after == "pass":
+    if after is None:
+        return "not re-checked: " + ("; ".join(chain.manual) or "no step was planned")
+    if after.status == "pass":
         return "mended"
+    link = None if "enabled_regions" in after.evidence else after.evidence.get("failed_link")
     pending = [
         plan.step(i).resource
         for i in chain.steps
         if plan.step(i).action == "subscribe"
         and plan.step(i).params["Protocol"] in ("email", "email-json", "http", "https")
     ]
-    if pending:
+    if pending and link == "subscriber_confirmed":
         return (
             f"cannot be confirmed yet: {', '.join(pending)} stays PendingConfirmation until a "
             "person confirms it from the message AWS sent"
         )
     if chain.manual:
         return "a person must: " + "; ".join(chain.manual)
-    return "still failing after the steps; see the re-check's reason"
+    return f"still {after.status} after the steps: {after.reason}"
 
 
 def _recollect(request: ApplyRequest, touched: list[tuple[str, str]]) -> int:
@@ -233,8 +237,8 @@ def apply_fix(
         plan=plan.to_json(),
         steps=[s.to_json() for s in log],
     )
-    touched = plan.targets()
-    after: dict[tuple[str, str], str] = {}
+    touched = plan.recheck_targets()
+    after: dict[tuple[str, str], Result] = {}
     if touched:
         accounts = tuple(dict.fromkeys(a for a, _ in touched))
         outcome.snapshot_after = _recollect(request, touched)
@@ -249,7 +253,7 @@ def apply_fix(
             )
         )
         outcome.check_run_after = rechecked.run_id
-        after = {(r.control_id, r.account_id): r.status for r in rechecked.results}
+        after = {(r.control_id, r.account_id): r for r in rechecked.results}
     outcome.outcomes = _outcomes(plan, log, after)
     complete_run(
         db,

@@ -539,6 +539,9 @@ def _plan_chain(b: _Builder, control: Control, r: Result, options: FixOptions) -
             "role), then re-run collect, check and fix"
         )
         return chain_plan
+    chain_plan.regions = sorted(
+        {r for r in (chain["trail"]["home_region"], chain["log_group"]["region"]) if r}
+    )
     broken = {x["link"] for x in ev.get("links") or [] if x["held"] is False}
     c = _Chain(b, chain_plan, control, r.account_id, chain, broken, options)
     where = _trail_steps(c)

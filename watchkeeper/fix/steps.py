@@ -107,6 +107,8 @@ class ChainPlan:
     # What a person must do before (or instead of) the remaining steps; set, the chain
     # cannot be mended by `fix --apply` alone.
     manual: list[str] = field(default_factory=list)
+    # Where the chain's objects are (trail home, log group): what a re-check must collect.
+    regions: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,6 +123,7 @@ class ChainPlan:
             "steps": self.steps,
             "notes": self.notes,
             "manual": self.manual,
+            "regions": self.regions,
         }
 
 
@@ -139,6 +142,16 @@ class Plan:
     def targets(self) -> list[tuple[str, str]]:
         """(account, region) pairs the steps write to, in order."""
         return list(dict.fromkeys((s.account_id, s.region) for s in self.steps))
+
+    def recheck_targets(self) -> list[tuple[str, str]]:
+        """(account, region) pairs to collect again after an apply: where the steps wrote,
+        and where the chains of those accounts have their other objects."""
+        written = self.targets()
+        accounts = {a for a, _ in written}
+        chains = [
+            (c.account_id, r) for c in self.chains if c.account_id in accounts for r in c.regions
+        ]
+        return list(dict.fromkeys([*written, *chains]))
 
     def to_json(self) -> dict[str, Any]:
         return {
