@@ -14,6 +14,10 @@ from watchkeeper.reports.model.remediation import FlagValue, aws_cli
 CLI_SERVICE = {"cloudtrail": "cloudtrail", "logs": "logs", "sns": "sns", "cloudwatch": "cloudwatch"}
 
 
+# Parameters the AWS CLI renames (its own --endpoint-url would swallow --endpoint).
+CLI_RENAMED = {("sns", "Subscribe", "Endpoint"): "notification_endpoint"}
+
+
 def _flag_value(value: Any) -> FlagValue:
     if isinstance(value, bool | int | str):
         return value
@@ -24,7 +28,10 @@ def _flag_value(value: Any) -> FlagValue:
 
 
 def cli_line(step: Step) -> str:
-    flags = {xform_name(k): _flag_value(v) for k, v in step.params.items()}
+    flags = {
+        CLI_RENAMED.get((step.service, step.operation, k), xform_name(k)): _flag_value(v)
+        for k, v in step.params.items()
+    }
     return aws_cli(
         CLI_SERVICE[step.service], xform_name(step.operation, "-"), region=step.region, **flags
     )
