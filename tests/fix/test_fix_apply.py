@@ -4,11 +4,13 @@ the account's own objects are untouched except where a step says it changes them
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.awsfake.faultproxy import FaultProxy, Rule
 from tests.awsfake.scenarios import DEFAULT_ACCOUNT, Estate
@@ -21,6 +23,7 @@ from tests.fix.helpers import (
     write_calls,
 )
 from tests.queries.test_check_scenarios import SCENARIOS
+from watchkeeper.cli import app
 from watchkeeper.emulator import MotoServer
 from watchkeeper.fix.apply import ApplyOutcome
 from watchkeeper.fix.plan import FixOptions, build_plan
@@ -87,6 +90,13 @@ def test_a_second_apply_sends_no_write(applied: Applied) -> None:
     assert applied.second.plan.steps == []
     assert [r["status"] for r in applied.runs] == ["nothing", "applied"]
     assert set(applied.runs[1]["role_arns"]) == set(ACCOUNTS.values())
+
+
+def test_the_fixer_policy_is_exactly_the_writes_apply_sends(applied: Applied) -> None:
+    # Over the whole scenario table every kind of step runs once at least.
+    policy = json.loads(CliRunner().invoke(app, ["iam-policy", "fixer"]).stdout)
+    (writes,) = [s for s in policy["Statement"] if s["Sid"] == "WatchkeeperFixMonitoringChain"]
+    assert sorted(set(applied.first_writes)) == writes["Action"]
 
 
 @pytest.mark.parametrize(
@@ -225,3 +235,20 @@ def test_other_commands_still_refuse_writes(proxy: FaultProxy) -> None:
             logGroupName="x", filterName="y", filterPattern="", metricTransformations=[]
         )
     assert proxy.operations() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--apply"], "give --yes to apply when not on a terminal"),
+        (["--notify", "pager"], "give PROTOCOL:ENDPOINT"),
+        (["--format", "yaml"], "unknown format"),
+    ],
+    ids=["apply off-terminal without --yes", "bad --notify", "bad --format"],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
+    db = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(app, ["fix", "--db", str(db), *args])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not db.exists()  # refused before anything was opened

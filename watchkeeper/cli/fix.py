@@ -46,7 +46,9 @@ def fix(
     apply: Annotated[
         bool,
         typer.Option(
-            "--plan/--apply", help="Print the plan (the default), or apply it", show_default=False
+            "--apply/--plan",
+            help="Apply the plan, or only print it (--plan, the default)",
+            show_default=False,
         ),
     ] = False,
     fmt: Annotated[
@@ -95,6 +97,9 @@ def fix(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
+    if apply and not yes and not sys.stdin.isatty():
+        # Before anything is read: a job without a terminal learns it at once.
+        raise fail("--apply writes to AWS: give --yes to apply when not on a terminal")
     cfg = load_file(config)
     request = PlanRequest(
         db=resolve_db(db, cfg),
@@ -119,8 +124,6 @@ def fix(
         print("Nothing to apply.")
         return
     if not yes:
-        if not sys.stdin.isatty():
-            raise fail("--apply writes to AWS: give --yes to apply when not on a terminal")
         print(render(plan, "text"), end="")
         if not typer.confirm(f"Apply these {len(plan.steps)} step(s)?", default=False):
             err.print("nothing applied")
