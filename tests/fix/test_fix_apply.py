@@ -49,6 +49,7 @@ class Applied:
     first_writes: list[str]
     second_writes: list[str]
     runs: list[RemediationRun]
+    db: Path
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def applied(
     finally:
         con.close()
     proxy.reset()
-    return Applied(before, after, first, second, first_writes, second_writes, runs)
+    return Applied(before, after, first, second, first_writes, second_writes, runs, db)
 
 
 def test_a_second_apply_sends_no_write(applied: Applied) -> None:
@@ -90,6 +91,25 @@ def test_a_second_apply_sends_no_write(applied: Applied) -> None:
     assert applied.second.plan.steps == []
     assert [r["status"] for r in applied.runs] == ["nothing", "applied"]
     assert set(applied.runs[1]["role_arns"]) == set(ACCOUNTS.values())
+
+
+def test_the_report_lists_the_remediation_runs(applied: Applied) -> None:
+    from watchkeeper.notify.runs import load_run
+    from watchkeeper.queries.catalog import load_catalog
+    from watchkeeper.reports.html import render_html
+    from watchkeeper.reports.model import build_report
+
+    run = load_run(applied.db, run_id=applied.first.check_run_after)
+    con = connect(applied.db, read_only=True)
+    try:
+        html = render_html(build_report(con, run, load_catalog(), False, None))
+    finally:
+        con.close()
+    assert "Remediation runs" in html
+    first = applied.runs[1]
+    assert f"<td>{first['remediation_id']}</td>" in html and first["applied_by"] in html
+    account = ACCOUNTS["not logging"]
+    assert f"4.5 {account}: fail → pass (mended)" in html
 
 
 def test_the_fixer_policy_is_exactly_the_writes_apply_sends(applied: Applied) -> None:

@@ -29,6 +29,11 @@ def remediation_rows(
     con: duckdb.DuckDBPyConnection, account_ids: list[str]
 ) -> list[RemediationRow]:
     """Runs that wrote to any of ``account_ids`` (all runs when empty), newest first."""
+    has = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'remediation_run'"
+    ).fetchone()
+    if not has or not has[0]:  # a connection over an export, not the store
+        return []
     chosen = set(account_ids)
     out: list[RemediationRow] = []
     for run in remediation_runs(con):
