@@ -584,7 +584,8 @@ def build_plan(request: PlanRequest) -> Plan:
             con.close()
         accounts = (accounts & under) if accounts else set(under)
         if not accounts:
-            raise FixError(f"no account given with --account is under --ou {request.ous[0]}")
+            under_ou = ", ".join(request.ous)
+            raise FixError(f"no account given with --account is under --ou {under_ou}")
     failing = [
         r
         for r in run.results
