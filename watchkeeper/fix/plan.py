@@ -14,19 +14,26 @@ rules that keep a fix safe:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.errors import UserError
-from watchkeeper.fix.steps import Action, ChainPlan, Plan, Step
+from watchkeeper.fix.builder import (
+    Builder,
+    ChainState,
+    FixError,
+    FixOptions,
+    Subscriber,
+    parse_subscriber,
+)
+from watchkeeper.fix.steps import ChainPlan, Plan
+from watchkeeper.fix.trail import trail_steps
 from watchkeeper.notify.runs import load_run
 from watchkeeper.queries import org
 from watchkeeper.queries.catalog import Control, load_catalog
-from watchkeeper.queries.evidence import AlarmObject, ChainObjects, TrailObject
+from watchkeeper.queries.evidence import AlarmObject
 from watchkeeper.queries.results import CheckRun, Result
 from watchkeeper.reports.model.remediation import DEFAULT_NAMESPACE
 from watchkeeper.store import connect
@@ -43,17 +50,6 @@ __all__ = [
 
 PREFIX = "watchkeeper-cis"
 TOPIC_NAME = "watchkeeper-security-alerts"
-PROTOCOLS = ("email", "email-json", "sms", "https", "http", "sqs", "lambda")
-_TRAIL_LINKS = frozenset(
-    {
-        "trail_logging",
-        "trail_multi_region",
-        "trail_management_events",
-        "trail_sources_kept",
-        "trail_delivers_to_logs",
-        "trail_delivery_healthy",
-    }
-)
 # Alarm settings that fire on one matching event (the benchmark's own remediation).
 ONE_EVENT_ALARM: dict[str, Any] = {
     "Statistic": "Sum",
@@ -67,35 +63,6 @@ ONE_EVENT_ALARM: dict[str, Any] = {
 }
 
 
-class FixError(UserError):
-    """Bad input to `fix` (printed as one line)."""
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    protocol: str
-    endpoint: str
-
-    def __str__(self) -> str:
-        return f"{self.protocol}:{self.endpoint}"
-
-
-def parse_subscriber(text: str) -> Subscriber:
-    protocol, sep, endpoint = text.partition(":")
-    if not sep or not endpoint or protocol not in PROTOCOLS:
-        raise FixError(
-            f"--notify {text!r}: give PROTOCOL:ENDPOINT, e.g. email:secops@example.com "
-            f"(protocols: {', '.join(PROTOCOLS)})"
-        )
-    return Subscriber(protocol, endpoint)
-
-
-@dataclass(frozen=True)
-class FixOptions:
-    subscribers: tuple[Subscriber, ...] = ()
-    logs_role_arn: str | None = None  # the role CloudTrail assumes to write to the log group
-
-
 @dataclass(frozen=True)
 class PlanRequest:
     db: Path
@@ -104,77 +71,7 @@ class PlanRequest:
     accounts: tuple[str, ...] = ()
     ous: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
-    options: FixOptions = FixOptions()
-
-
-class _Builder:
-    """Steps so far, shared by key between the chains that need them."""
-
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-        self._by_key: dict[str, Step] = {}
-
-    def add(
-        self,
-        chain: ChainPlan,
-        account: str,
-        region: str,
-        action: Action,
-        link: str,
-        purpose: str,
-        resource: str,
-        changes_existing: bool = False,
-        **params: Any,
-    ) -> Step:
-        step = Step(0, account, region, action, link, purpose, params, resource, changes_existing)
-        found = self._by_key.get(step.key())
-        if found is None:
-            step.id = len(self.steps) + 1
-            self.steps.append(step)
-            self._by_key[step.key()] = found = step
-        if chain.control_id not in found.controls:
-            found.controls.append(chain.control_id)
-        if found.id not in chain.steps:
-            chain.steps.append(found.id)
-        return found
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _is_management(selector: dict[str, Any]) -> bool:
-    return any(
-        f.get("Field") == "eventCategory" and "Management" in (f.get("Equals") or [])
-        for f in selector.get("FieldSelectors") or []
-    )
-
-
-def management_selectors(trail: TrailObject) -> dict[str, Any]:
-    """PutEventSelectors arguments that record every management event, reads and writes,
-    from every source — and keep the trail's data-event selectors as they are."""
-    advanced = _json(trail["advanced_event_selectors"]) or []
-    if advanced:
-        kept_advanced = [s for s in advanced if not _is_management(s)]
-        every_event: dict[str, Any] = {
-            "Name": "Management events",
-            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-        }
-        return {"TrailName": trail["name"], "AdvancedEventSelectors": [*kept_advanced, every_event]}
-    # A basic selector's ReadWriteType covers its data events too: a data selector is kept
-    # without management events rather than widened to reads it did not record.
-    kept: list[dict[str, Any]] = [
-        {**s, "IncludeManagementEvents": False, "ExcludeManagementEventSources": []}
-        for s in _json(trail["event_selectors"]) or []
-        if s.get("DataResources")
-    ]
-    everything: dict[str, Any] = {
-        "ReadWriteType": "All",
-        "IncludeManagementEvents": True,
-        "DataResources": [],
-        "ExcludeManagementEventSources": [],
-    }
-    return {"TrailName": trail["name"], "EventSelectors": [*kept, everything]}
+    options: FixOptions = field(default_factory=FixOptions)
 
 
 def _arn_parts(arn: str) -> tuple[str, str, str]:
@@ -183,160 +80,7 @@ def _arn_parts(arn: str) -> tuple[str, str, str]:
     return (parts[3], parts[4], parts[5]) if len(parts) >= 6 else ("", "", arn)
 
 
-@dataclass
-class _Chain:
-    """One chain being planned: where its objects are, as the steps change them."""
-
-    b: _Builder
-    plan: ChainPlan
-    control: Control
-    account: str
-    chain: ChainObjects
-    broken: set[str]
-    options: FixOptions
-
-    def add(
-        self,
-        region: str,
-        action: Action,
-        link: str,
-        purpose: str,
-        resource: str,
-        changes_existing: bool = False,
-        **params: Any,
-    ) -> Step:
-        return self.b.add(
-            self.plan,
-            self.account,
-            region,
-            action,
-            link,
-            purpose,
-            resource,
-            changes_existing,
-            **params,
-        )
-
-
-def _trail_steps(c: _Chain) -> tuple[str, str] | None:
-    """Trail links; returns the (log group, region) the filter belongs on, or None when the
-    chain needs a person before anything else can help."""
-    trail, lg = c.chain["trail"], c.chain["log_group"]
-    name, home = trail["name"], trail["home_region"]
-    broken = c.broken
-    if broken & _TRAIL_LINKS and trail["owner_account_id"] != c.account:
-        c.plan.manual.append(
-            f"the trail {name} is an organization trail owned by account "
-            f"{trail['owner_account_id']}: mend it there (`watchkeeper fix --account "
-            f"{trail['owner_account_id']}`)"
-        )
-        return None
-    if "trail_logging" in broken:
-        c.add(
-            home, "start_logging", "trail_logging", "Start the trail logging", name, True, Name=name
-        )
-    if "trail_multi_region" in broken:
-        c.add(
-            home,
-            "make_multi_region",
-            "trail_multi_region",
-            "Make the trail record events from every region",
-            name,
-            True,
-            Name=name,
-            IsMultiRegionTrail=True,
-        )
-    if broken & {"trail_management_events", "trail_sources_kept"}:
-        link = (
-            "trail_management_events"
-            if "trail_management_events" in broken
-            else ("trail_sources_kept")
-        )
-        c.add(
-            home,
-            "record_management_events",
-            link,
-            "Record every management event, reads and writes, from every source "
-            "(the trail's data-event selectors are kept)",
-            name,
-            True,
-            **management_selectors(trail),
-        )
-    group, region = lg["name"], lg["region"] or home
-    role = c.options.logs_role_arn
-    if role is not None:
-        role = role.replace("{account}", c.account)
-    if "trail_delivers_to_logs" in broken:
-        group, region = f"watchkeeper-cloudtrail-{name}", home
-        c.add(
-            region,
-            "create_log_group",
-            "trail_delivers_to_logs",
-            "Create a log group for the trail's events",
-            group,
-            logGroupName=group,
-        )
-        if role is None:
-            c.plan.manual.append(
-                f"the trail {name} needs a role CloudTrail can assume to write to {group} "
-                "(trusting cloudtrail.amazonaws.com, allowing logs:CreateLogStream and "
-                "logs:PutLogEvents on it): a person must create it, then re-run with "
-                "--logs-role-arn"
-            )
-            return None
-        c.add(
-            home,
-            "point_trail_at_log_group",
-            "trail_delivers_to_logs",
-            "Send the trail's events to the log group",
-            name,
-            True,
-            Name=name,
-            CloudWatchLogsLogGroupArn=_group_arn(c.account, region, group),
-            CloudWatchLogsRoleArn=role,
-        )
-        c.chain = {**c.chain, "metric_filter": None, "alarm": None}
-        return group, region
-    if "trail_delivery_healthy" in broken:
-        error = trail["latest_cloudwatch_logs_delivery_error"] or "no recent delivery"
-        if role is None or group is None:
-            c.plan.manual.append(
-                f"the trail {name} cannot deliver to CloudWatch Logs ({error}): a person must "
-                "mend the CloudTrail→CloudWatch Logs role, or re-run with --logs-role-arn"
-            )
-            return None
-        c.add(
-            home,
-            "point_trail_at_log_group",
-            "trail_delivery_healthy",
-            f"Deliver through the role given ({error} now)",
-            name,
-            True,
-            Name=name,
-            CloudWatchLogsLogGroupArn=_group_arn(c.account, region, group),
-            CloudWatchLogsRoleArn=role,
-        )
-    if group is None:
-        c.plan.manual.append(f"the trail {name} names no log group the plan can use")
-        return None
-    if "log_group_exists" in broken:
-        c.add(
-            region,
-            "create_log_group",
-            "log_group_exists",
-            "Create the log group the trail names",
-            group,
-            logGroupName=group,
-        )
-        c.chain = {**c.chain, "metric_filter": None, "alarm": None}
-    return group, region
-
-
-def _group_arn(account: str, region: str, group: str) -> str:
-    return f"arn:aws:logs:{region}:{account}:log-group:{group}:*"
-
-
-def _filter_steps(c: _Chain, group: str, region: str) -> tuple[str, str, bool]:
+def _filter_steps(c: ChainState, group: str, region: str) -> tuple[str, str, bool]:
     """The filter; returns (metric, namespace, new) — new: a new filter, so a new alarm."""
     mf, control = c.chain["metric_filter"], c.control
     if mf is None or c.broken & {"filter_exists", "filter_covers_pattern"}:
@@ -391,7 +135,7 @@ def _filter_steps(c: _Chain, group: str, region: str) -> tuple[str, str, bool]:
     return metric, namespace, False
 
 
-def _topic(c: _Chain, region: str, alarm: AlarmObject | None) -> tuple[str, bool]:
+def _topic(c: ChainState, region: str, alarm: AlarmObject | None) -> tuple[str, bool]:
     """The topic the alarm must notify in ``region``; True when the plan creates it."""
     topic = c.chain["topic"]
     if topic is not None and _arn_parts(topic["arn"])[0] == region:
@@ -421,7 +165,7 @@ def _topic(c: _Chain, region: str, alarm: AlarmObject | None) -> tuple[str, bool
 
 
 def _alarm_steps(
-    c: _Chain, region: str, metric: str, namespace: str, new_filter: bool
+    c: ChainState, region: str, metric: str, namespace: str, new_filter: bool
 ) -> tuple[str, bool]:
     """The alarm and the topic it notifies; returns (topic ARN, topic created)."""
     alarm = c.chain["alarm"]
@@ -477,7 +221,7 @@ def _alarm_steps(
     return topic_arn, created
 
 
-def _subscriber_steps(c: _Chain, region: str, topic_arn: str, created: bool) -> None:
+def _subscriber_steps(c: ChainState, region: str, topic_arn: str, created: bool) -> None:
     topic = c.chain["topic"]
     if "topic_accepts_alarms" in c.broken and topic is not None and topic["arn"] == topic_arn:
         c.plan.manual.append(
@@ -511,7 +255,7 @@ def _subscriber_steps(c: _Chain, region: str, topic_arn: str, created: bool) -> 
             )
 
 
-def _plan_chain(b: _Builder, control: Control, r: Result, options: FixOptions) -> ChainPlan:
+def _plan_chain(b: Builder, control: Control, r: Result, options: FixOptions) -> ChainPlan:
     ev = r.evidence
     chain_plan = ChainPlan(
         r.benchmark,
@@ -543,8 +287,8 @@ def _plan_chain(b: _Builder, control: Control, r: Result, options: FixOptions) -
         {r for r in (chain["trail"]["home_region"], chain["log_group"]["region"]) if r}
     )
     broken = {x["link"] for x in ev.get("links") or [] if x["held"] is False}
-    c = _Chain(b, chain_plan, control, r.account_id, chain, broken, options)
-    where = _trail_steps(c)
+    c = ChainState(b, chain_plan, control, r.account_id, chain, broken, options)
+    where = trail_steps(c)
     if where is None:
         return chain_plan
     group, region = where
@@ -558,7 +302,7 @@ def plan_for_run(
     run: CheckRun, results: Iterable[Result], options: FixOptions, controls: dict[str, Control]
 ) -> Plan:
     """The plan for ``results`` (the failing verdicts chosen from ``run``)."""
-    b = _Builder()
+    b = Builder()
     chains = [_plan_chain(b, controls[r.control_id], r, options) for r in results]
     return Plan(run.run_id, run.benchmark, run.snapshot_ids, datetime.now(UTC), chains, b.steps)
 
