@@ -272,3 +272,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], words
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert not db.exists()  # refused before anything was opened
+
+
+def test_cli_plans_then_applies_with_yes(estate: Estate, proxy: FaultProxy, db: Path) -> None:
+    from tests.queries.test_check_scenarios import _not_logging
+
+    _not_logging(estate.account())
+    collect_and_check(db, proxy, ("4.5",))
+    base = ["fix", "--db", str(db), "--endpoint-url", proxy.url, "--control", "4.5"]
+    planned = CliRunner().invoke(app, [*base, "--format", "json"])
+    assert planned.exit_code == 0, planned.output
+    (step,) = json.loads(planned.stdout)["steps"]
+    assert step["api_call"] == "cloudtrail:StartLogging" and write_calls(proxy) == []
+    done = CliRunner().invoke(app, [*base, "--apply", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "step 1 cloudtrail:StartLogging" in done.stdout and ": applied:" in done.stdout
+    assert f"4.5 {DEFAULT_ACCOUNT}: fail → pass (mended)" in done.stdout
+    assert write_calls(proxy) == ["cloudtrail:StartLogging"]
