@@ -94,7 +94,10 @@ def test_the_rule_catches_a_flag_with_two_meanings() -> None:
 
 def test_profile_is_the_aws_profile_and_strictness_has_its_own_name() -> None:
     flags = [(c, f, hidden) for c, f, _, hidden in long_flags(app)]
-    assert {c for c, f, hidden in flags if f == "--profile" and not hidden} == {"collect"}
+    assert {c for c, f, hidden in flags if f == "--profile" and not hidden} == {
+        "collect",
+        "fix",
+    }  # the commands that call AWS
     assert {c for c, f, hidden in flags if f == "--strictness"} == {
         "check",
         "report",

@@ -31,6 +31,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("analyst",),
     ("reports",),
     ("settings", "progress", "notify", "pipeline", "api", "demo", "emulator", "serve"),
+    ("fix",),
     ("cli*", "__main__"),
 )
 

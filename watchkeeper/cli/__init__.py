@@ -20,6 +20,7 @@ from watchkeeper.cli import (
     collect,
     controls,
     demo,
+    fix,
     iam,
     notify,
     pattern,
@@ -59,7 +60,7 @@ def main_callback(
 
 
 # In the order `--help` lists them (groups come after the commands).
-for module in (collect, store, check, iam, report, serve, demo, notify, analyst, pattern, controls):
+for module in (collect, store, check, fix, iam, report, serve, demo, notify, analyst, pattern, controls):
     module.register(app)
 
 

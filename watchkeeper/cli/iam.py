@@ -18,7 +18,10 @@ from watchkeeper.cli.registry import add_commands
 def iam_policy(
     kind: Annotated[
         str,
-        typer.Argument(help="reader (role in each account), caller (who runs collect) or trust"),
+        typer.Argument(
+            help="reader (role in each account), caller (who runs collect), trust, or fixer "
+            "(the write role of fix --apply)"
+        ),
     ] = "reader",
     role_name: Annotated[
         str, typer.Option(help=f"{ROLE_NAME_HELP}; the caller policy names it")
@@ -34,11 +37,18 @@ def iam_policy(
         "reader": permissions.reader_policy,
         "caller": lambda: permissions.caller_policy(role_name),
         "trust": lambda: permissions.trust_policy(caller_account),
+        "fixer": _fixer_policy,
     }
     if kind not in policies:
-        err.print(f"error: unknown policy {kind!r}; choose reader, caller or trust")
+        err.print(f"error: unknown policy {kind!r}; choose reader, caller, trust or fixer")
         raise typer.Exit(ExitCode.USAGE)
     print(policies[kind]())
+
+
+def _fixer_policy() -> str:
+    from watchkeeper.fix.permissions import fixer_policy
+
+    return fixer_policy()
 
 
 def register(app: typer.Typer) -> None:

@@ -85,6 +85,10 @@ OuOption = Annotated[
         "below it (repeatable); only these [all]",
     ),
 ]
+RegionFilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--region", "-r", help="Region (repeatable); only these [all]"),
+]
 SINCE_HELP = "First day of the timeline (2026-07-01)"
 
 # --- what to collect (`collect` and `run`) -------------------------------------------------
@@ -102,7 +106,7 @@ RegionsOption = Annotated[
     typer.Option(
         "--region",
         "-r",
-        help="Region to collect (repeatable); default: every region enabled for each account",
+        help="Region (repeatable); to collect, default: every region enabled for each account",
     ),
 ]
 ORGANIZATION_HELP = "Collect every active account of the caller's organization"

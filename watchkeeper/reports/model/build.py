@@ -24,6 +24,7 @@ from watchkeeper.queries.evidence import CollectionErrorRow
 from watchkeeper.queries.org import OrgPlacement, placements
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
 from watchkeeper.reports.model.display import anchor, iso
+from watchkeeper.reports.model.fixes import remediation_rows
 from watchkeeper.reports.model.matrix import PER_ACCOUNT_MATRIX, account_rows, org_matrix
 from watchkeeper.reports.model.passing import pass_groups
 from watchkeeper.reports.model.raw import RawIndex, compact
@@ -299,4 +300,5 @@ def build_report(
         views_sql=views_sql(),
         run=run,
         passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes),
+        remediation=remediation_rows(con, b.account_ids),
     )

@@ -10,6 +10,7 @@ from typing import Literal
 
 from watchkeeper.analyst.timeline import TimelineData
 from watchkeeper.queries.results import CheckRun, Status
+from watchkeeper.reports.model.fixes import RemediationRow
 from watchkeeper.reports.model.remediation import Command
 
 __all__ = [
@@ -339,3 +340,5 @@ class ReportModel:
     # the held objects its chains share, drawn once.
     pack_account: AccountInfo | None = None
     shared_boxes: list[ChainBox] | None = None
+    # `fix --apply` runs that wrote to the report's accounts (main report only).
+    remediation: list[RemediationRow] | None = None
