@@ -320,6 +320,7 @@ class CollectFlags:
     concurrency: int | None = None
     max_attempts: int = 10
     shard: str | None = None
+    deep: bool | None = None
 
 
 def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
@@ -339,6 +340,7 @@ def collect_request(flags: CollectFlags, cfg: FileConfig) -> CollectRequest:
         external_id=pick(flags.external_id, "WATCHKEEPER_EXTERNAL_ID", cfg.get(c, "external_id")),
         regions=_list(pick(flags.regions, None, cfg.get(c, "regions"), ())),
         shard=flags.shard,
+        deep=_bool(pick(flags.deep, None, cfg.get(c, "deep"), False), "[collect] deep"),
         aws=AwsOptions(
             profile=pick(flags.profile, None, cfg.get(c, "profile")),
             endpoint_url=pick(flags.endpoint_url, None, cfg.get(c, "endpoint_url")),

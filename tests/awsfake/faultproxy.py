@@ -52,6 +52,8 @@ class Rule:
     message: str = "injected by faultproxy"
     # or a rewrite of moto's reply body
     rewrite: Callable[[bytes], bytes] | None = None
+    # or an answer in moto's place (status 200), for operations moto does not implement
+    answer: Callable[[Request], bytes] | None = None
     # or a delay before forwarding (seconds)
     delay: float = 0.0
     times: int | None = None  # None: every matching request
@@ -123,8 +125,12 @@ def _operation(service: str, method: str, path: str, headers: dict[str, str], bo
     if m:
         return m.group(1)
     if service in _REST:
-        if service == "securityhub" and path.startswith("/accounts") and method == "GET":
-            return "DescribeHub"
+        if service == "securityhub" and method == "GET":
+            rest = {"/accounts": "DescribeHub", "/tags/": "ListTagsForResource"}
+            rest["/administrator"] = "GetAdministratorAccount"
+            for prefix, name in rest.items():
+                if path.startswith(prefix):
+                    return name
         return f"{method} {path.split('?')[0]}"
     params = parse_qs(urlsplit(path).query)
     if body:
@@ -189,6 +195,10 @@ class FaultProxy:
                         service, rule.code, rule.message, rule.status, headers
                     )
                     self._reply(rule.status, extra, payload)
+                    return
+                if rule is not None and rule.answer is not None:
+                    kind = "application/x-amz-json-1.1" if service in _JSON else "application/json"
+                    self._reply(200, {"Content-Type": kind}, rule.answer(req))
                     return
                 status, reply_headers, payload = proxy._forward(
                     self.command, self.path, headers, body

@@ -25,7 +25,7 @@ from watchkeeper.store import (
     verify_snapshots,
 )
 from watchkeeper.store.bulk import insert_encoded
-from watchkeeper.store.integrity import snapshot_digest
+from watchkeeper.store.integrity import COLUMN_SINCE, snapshot_digest
 
 _ACCOUNT = "111122223333"
 _META = [
@@ -130,7 +130,8 @@ def _line(record: dict[str, Any]) -> str:
 
 def _reference_digest(db: Path, snapshot_id: int) -> str:
     """The hash as its definition states it, written out plainly: SHA-256 over the snapshot
-    row's line, then per table its name, its row count and its rows' lines, sorted."""
+    row's line, then per table its name, its row count and its rows' lines, sorted (a
+    column added by a later schema than the snapshot's is left out of its lines)."""
     con = connect(db, read_only=True)
     try:
         cur = con.execute(
@@ -144,7 +145,11 @@ def _reference_digest(db: Path, snapshot_id: int) -> str:
                 [snapshot_id],
             )
             names = [d[0] for d in cur.description]
-            lines = sorted(_line(dict(zip(names, r, strict=True))) for r in cur.fetchall())
+            keep = [COLUMN_SINCE.get((table, n), 1) <= meta["schema_version"] for n in names]
+            lines = sorted(
+                _line({n: v for n, v, k in zip(names, r, keep, strict=True) if k})
+                for r in cur.fetchall()
+            )
             h.update(f"\n{table} {len(lines)}\n".encode())
             for line in lines:
                 h.update(line.encode() + b"\n")

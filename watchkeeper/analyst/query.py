@@ -73,17 +73,24 @@ _NOT_ALIAS = {
 
 
 def _unquoted(sql: str, start: int, stop: int) -> Iterator[int]:
-    """Indices in ``sql[start:stop]`` outside '…' and "…" (the quotes themselves skipped)."""
+    """Indices in ``sql[start:stop]`` outside '…', "…" and ``--`` comments (an apostrophe in
+    a comment opens no string; the quotes and comments themselves are skipped)."""
     quote = ""
-    for i in range(start, stop):
+    i = start
+    while i < stop:
         ch = sql[i]
         if quote:
             if ch == quote:
                 quote = ""
+        elif ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = stop if end < 0 else end
+            continue
         elif ch in "'\"":
             quote = ch
         else:
             yield i
+        i += 1
 
 
 def _close_paren(sql: str, start: int) -> int:
@@ -142,8 +149,32 @@ def _clause_at(sql: str, pos: int) -> str | None:
     return stack[-1]
 
 
+# The left operand of Postgres's `?` (key exists): a name or parenthesised group, with any
+# `::type` casts and `->`/`->>` steps after it.
+_EXISTS_LHS = re.compile(
+    r"(?P<lhs>(?:\([^()]*\)|[A-Za-z_][\w.]*)"
+    r"(?:\s*(?:::\s*[A-Za-z_]\w*|->>?\s*(?:'[^']*'|\d+)))*)\s*$"
+)
+_EXISTS_KEY = re.compile(r"\s*(?P<key>'(?:[^']|'')*')")
+
+
+def _key_exists(sql: str) -> str:
+    """`j ? 'k'` → `jsonb_exists(j, 'k')`: DuckDB reads a bare `?` as a parameter."""
+    for i in _unquoted(sql, 0, len(sql)):
+        if sql[i] != "?" or sql[i + 1 : i + 2] in ("|", "&"):
+            continue
+        key = _EXISTS_KEY.match(sql, i + 1)
+        lhs = _EXISTS_LHS.search(sql, 0, i)
+        if key and lhs:
+            head, operand = sql[: lhs.start()], lhs.group("lhs")
+            rest = sql[key.end() :]
+            return _key_exists(f"{head}jsonb_exists({operand}, {key.group('key')}){rest}")
+    return sql
+
+
 def translate(sql: str) -> str:
     """Steampipe (Postgres) idioms that macros alone cannot express, rewritten for DuckDB."""
+    sql = _key_exists(sql)
     out, pos = [], 0
     for m in _SRF.finditer(sql):
         if m.start() < pos:
@@ -176,8 +207,21 @@ def _result(cur: duckdb.DuckDBPyConnection) -> QueryResult:
     return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
 
 
+# DuckDB's words for a FROM that names no table or view of the store.
+_NO_TABLE = re.compile(
+    r'Table with name "?(?:[A-Za-z_]+\.)?(?P<name>[A-Za-z0-9_]+)"? does not exist'
+)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
+    missing = _NO_TABLE.search(text)
+    if missing and missing.group("name").lower().startswith("aws_"):
+        # A Steampipe query over a table outside the monitoring chain (aws_s3_bucket…).
+        return (
+            f"table {missing.group('name')} is not in this store: watchkeeper does not collect "
+            "it (`watchkeeper tables` lists the tables it holds)"
+        )
     if "read-only mode" in text:
         return "the database is open read-only: queries cannot change evidence " + (
             "(use CREATE TEMP TABLE for scratch work)"

@@ -57,5 +57,25 @@ CREATE OR REPLACE TEMP MACRO jsonb_pretty(j) AS json_pretty(j::JSON);
 
 -- Containment: `alarm_actions @> '["arn:…"]'`. DuckDB's own @> is list containment; this
 -- overload compares as JSON, which gives the same answer for lists of scalars.
-CREATE OR REPLACE TEMP MACRO "@>"(a, b) AS json_contains(a::JSON, b::JSON);
-CREATE OR REPLACE TEMP MACRO "<@"(a, b) AS json_contains(b::JSON, a::JSON);
+-- The same operators on an ltree path (aws_organizations_organizational_unit.path, text
+-- that is not JSON) mean ancestor-or-self (@>) and descendant-or-self (<@).
+CREATE OR REPLACE TEMP MACRO wk_ltree_under(a, b) AS a = b OR starts_with(a, b || '.');
+CREATE OR REPLACE TEMP MACRO "@>"(a, b) AS
+    CASE WHEN json_valid(a::VARCHAR) AND json_valid(b::VARCHAR)
+        THEN json_contains(a::JSON, b::JSON) ELSE wk_ltree_under(b::VARCHAR, a::VARCHAR) END;
+CREATE OR REPLACE TEMP MACRO "<@"(a, b) AS
+    CASE WHEN json_valid(a::VARCHAR) AND json_valid(b::VARCHAR)
+        THEN json_contains(b::JSON, a::JSON) ELSE wk_ltree_under(a::VARCHAR, b::VARCHAR) END;
+
+-- ltree's nlevel(): the number of labels in a path.
+CREATE OR REPLACE TEMP MACRO nlevel(p) AS len(string_split(p, '.'));
+
+-- `j ? 'key'` (query.py rewrites the operator to this, Postgres's own name for it): a key of
+-- an object, or a string element of an array, at the top level.
+CREATE OR REPLACE TEMP MACRO jsonb_exists(j, k) AS
+    CASE json_type(j::JSON)
+        WHEN 'OBJECT' THEN list_contains(json_keys(j::JSON), k)
+        WHEN 'ARRAY' THEN list_contains(json_extract_string(j::JSON, '$[*]'), k)
+        -- NULL stays NULL, as in Postgres (so `not tags ? 'k'` skips untagged rows).
+        ELSE CASE WHEN j IS NOT NULL THEN false END
+    END;

@@ -60,7 +60,20 @@ def main_callback(
 
 
 # In the order `--help` lists them (groups come after the commands).
-for module in (collect, store, check, fix, iam, report, serve, demo, notify, analyst, pattern, controls):
+for module in (
+    collect,
+    store,
+    check,
+    fix,
+    iam,
+    report,
+    serve,
+    demo,
+    notify,
+    analyst,
+    pattern,
+    controls,
+):
     module.register(app)
 
 

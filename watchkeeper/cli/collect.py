@@ -15,6 +15,7 @@ from watchkeeper.cli.options import (
     AccountsOption,
     ConfigOption,
     DbOption,
+    DeepOption,
     EndpointUrlOption,
     ExternalIdOption,
     QuietOption,
@@ -54,6 +55,7 @@ def collect(
     max_attempts: Annotated[
         int, typer.Option(min=1, max=50, help="Attempts per API call (adaptive retries)")
     ] = 10,
+    deep: DeepOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Snapshot trails, log groups, metric filters, alarms, topics, subscriptions and
@@ -76,6 +78,7 @@ def collect(
             concurrency=concurrency,
             max_attempts=max_attempts,
             shard=shard,
+            deep=deep,
         ),
         load_file(config),
     )

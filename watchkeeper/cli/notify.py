@@ -25,6 +25,7 @@ from watchkeeper.cli.options import (
     CheckProfileAliasOption,
     ConfigOption,
     DbOption,
+    DeepOption,
     EndpointUrlOption,
     ExternalIdOption,
     ProfileAliasOption,
@@ -197,6 +198,7 @@ def run(
     region: RegionsOption = None,
     aws_profile: Annotated[str | None, typer.Option("--aws-profile", help=AWS_PROFILE_HELP)] = None,
     endpoint_url: EndpointUrlOption = None,
+    deep: DeepOption = None,
     benchmark: BenchmarkOption = None,
     strictness: StrictnessOption = None,
     check_profile: CheckProfileAliasOption = None,
@@ -262,6 +264,7 @@ def run(
             regions=tuple(region or ()),
             profile=aws_profile,
             endpoint_url=endpoint_url,
+            deep=deep,
         ),
         cfg,
     )

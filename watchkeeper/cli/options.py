@@ -111,6 +111,14 @@ RegionsOption = Annotated[
 ]
 ORGANIZATION_HELP = "Collect every active account of the caller's organization"
 ROLE_NAME_HELP = "Role to assume in other accounts"
+DeepOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--deep/--no-deep",
+        help="Also make the per-resource calls (tags, data-protection policies, subscription "
+        "attributes) behind the Steampipe columns they fill [config [collect] deep]",
+    ),
+]
 RoleNameOption = Annotated[str | None, typer.Option(help=ROLE_NAME_HELP)]
 ExternalIdOption = Annotated[
     str | None, typer.Option(help="External id for AssumeRole [env WATCHKEEPER_EXTERNAL_ID]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 # service (signing prefix) → operations, for the role assumed in each audited account.
-READ_ACTIONS: dict[str, tuple[str, ...]] = {
+_CHAIN_ACTIONS: dict[str, tuple[str, ...]] = {
     "cloudtrail": ("DescribeTrails", "GetTrailStatus", "GetEventSelectors"),
     "logs": ("DescribeLogGroups", "DescribeMetricFilters"),
     "cloudwatch": ("DescribeAlarms",),
@@ -21,6 +21,17 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "iam": ("ListAccountAliases",),
     "organizations": ("DescribeOrganization",),
     "ec2": ("DescribeRegions",),
+}
+# Sent only by `collect --deep` (collector/deep.py): one call per resource.
+DEEP_ACTIONS: dict[str, tuple[str, ...]] = {
+    "cloudtrail": ("ListTags", "GetInsightSelectors"),
+    "logs": ("ListTagsForResource", "GetDataProtectionPolicy"),
+    "cloudwatch": ("ListTagsForResource",),
+    "sns": ("ListTagsForResource", "GetSubscriptionAttributes"),
+    "securityhub": ("GetAdministratorAccount", "ListTagsForResource"),
+}
+READ_ACTIONS: dict[str, tuple[str, ...]] = {
+    svc: (*ops, *DEEP_ACTIONS.get(svc, ())) for svc, ops in _CHAIN_ACTIONS.items()
 }
 # Needed only by the identity that starts the collection.
 CALLER_ACTIONS: dict[str, tuple[str, ...]] = {

@@ -15,6 +15,7 @@ from watchkeeper.collector import (
     accounts,
     cloudtrail,
     cloudwatch,
+    deep,
     logs,
     organizations,
     securityhub,
@@ -52,6 +53,8 @@ class CollectRequest:
     # Walk the organization's tree (OUs) from the caller even when the accounts are listed
     # explicitly; --organization always does.
     organization_units: bool = False
+    # --deep: the per-resource calls of collector/deep.py (tags, policies, attributes).
+    deep: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,16 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
             pool,
             workers,
             lambda unit: _collect_unit(
-                unit[0], unit[1], caller, errors, sink, details, reporter, telemetry, notified
+                unit[0],
+                unit[1],
+                caller,
+                errors,
+                sink,
+                details,
+                reporter,
+                telemetry,
+                notified,
+                request.deep,
             ),
             units,
         )
@@ -257,7 +269,9 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         _run_all(
             pool,
             workers,
-            lambda unit: _collect_topics(unit[0], unit[1], caller, errors, sink, notified),
+            lambda unit: _collect_topics(
+                unit[0], unit[1], caller, errors, sink, notified, request.deep
+            ),
             units,
         )
         if tree is not None:
@@ -377,13 +391,21 @@ def _collect_unit(
     reporter: Reporter,
     telemetry: Telemetry,
     notified: _NotifiedTopics,
+    with_deep: bool = False,
 ) -> None:
     assert acct.clients is not None
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
     before = errors.count()
     counts: dict[str, int] = {}
 
-    def put(table: str, rows: list[Row]) -> None:
+    def put(
+        table: str,
+        rows: list[Row],
+        more: Callable[[Scope, list[Row]], deep.Answers] | None = None,
+        key: str = "",
+    ) -> None:
+        if with_deep and more is not None:
+            deep.attach(rows, key, more(scope, rows))
         counts[table] = len(rows)
         sink.add(table, rows)
 
@@ -392,20 +414,20 @@ def _collect_unit(
         detail = details.get(row["arn"], row["owner_account_id"], row["home_region"])
         if detail is not None:
             cloudtrail.apply_detail(row, detail)
-    put("aws_cloudtrail_trail", trail_rows)
+    put("aws_cloudtrail_trail", trail_rows, deep.trails, "arn")
 
     log_data = logs.fetch(scope)
-    put("aws_cloudwatch_log_group", logs.log_group_rows(log_data, scope))
+    put("aws_cloudwatch_log_group", logs.log_group_rows(log_data, scope), deep.log_groups, "name")
     put("aws_cloudwatch_log_metric_filter", logs.metric_filter_rows(log_data, scope))
 
     alarms = cloudwatch.fetch(scope)
-    put("aws_cloudwatch_alarm", cloudwatch.rows(alarms or [], scope))
+    put("aws_cloudwatch_alarm", cloudwatch.rows(alarms or [], scope), deep.alarms, "arn")
 
     notified.add(cloudwatch.notified_topics(alarms or []))
 
     hub = securityhub.fetch(scope)
     if hub is not None:
-        put("aws_securityhub_hub", securityhub.rows(hub, scope))
+        put("aws_securityhub_hub", securityhub.rows(hub, scope), deep.hubs, "hub_arn")
 
     acct.clients.release(region)  # the region is done: its bound clients need not stay
     reporter.unit_done(
@@ -440,13 +462,21 @@ def _collect_topics(
     errors: ErrorLog,
     sink: _Sink,
     notified: _NotifiedTopics,
+    with_deep: bool = False,
 ) -> None:
     """One account's SNS topics in one region, read as their owner."""
     assert acct.clients is not None
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
     data = sns.fetch(scope, notified.take(acct.account_id, region))
-    sink.add("aws_sns_topic", sns.topic_rows(data, scope))
-    sink.add("aws_sns_topic_subscription", sns.subscription_rows(data, scope))
+    if with_deep:
+        deep.topic_attributes(scope, data)  # the topics no alarm notifies, too
+    topics = sns.topic_rows(data, scope)
+    subscriptions = sns.subscription_rows(data, scope)
+    if with_deep:
+        deep.attach(topics, "topic_arn", deep.topics(scope, topics))
+        deep.attach(subscriptions, "subscription_arn", deep.subscriptions(scope, subscriptions))
+    sink.add("aws_sns_topic", topics)
+    sink.add("aws_sns_topic_subscription", subscriptions)
     acct.clients.release(region)
 
 

@@ -1,7 +1,8 @@
 """Check results as OCSF Compliance Finding events (class 2003, Findings category).
 
-One event per control × account, following OCSF 1.1's compliance_finding class: the
-verdict in ``compliance.status_id`` and the finding's own life cycle in ``status_id``.
+One event per control × account, following OCSF 1.5's compliance_finding class (the version
+py-ocsf-models implements, and tests validate against its JSON schema too): the verdict in
+``compliance.status_id`` and the finding's own life cycle in ``status_id``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from watchkeeper.queries.results import CheckRun, Result
 
 __all__ = ["CLASS_UID", "OCSF_VERSION", "event", "to_ocsf"]
 
-OCSF_VERSION = "1.1.0"
+OCSF_VERSION = "1.5.0"
 CATEGORY_UID = 2  # Findings
 CLASS_UID = 2003  # Compliance Finding
 ACTIVITY_CREATE = 1
@@ -41,6 +42,27 @@ _FAIL_SEVERITY = {1: (3, "Medium"), 2: (2, "Low")}
 _FINDING_STATUS = {"pass": (4, "Resolved")}
 
 
+# account.type_id 10 is "AWS Account"; user.type_id 99 is "Other" (the account itself, as
+# its root principal, owns what is in it: no person does).
+_AWS_ACCOUNT = 10
+_USER_OTHER = 99
+
+
+def _account(account_id: str) -> dict[str, Any]:
+    return {"uid": account_id, "name": account_id, "type": "AWS Account", "type_id": _AWS_ACCOUNT}
+
+
+def _owner(account_id: str, partition: str) -> dict[str, Any]:
+    """The owner of a resource: its account, as the account's root principal."""
+    return {
+        "uid": f"arn:{partition}:iam::{account_id}:root",
+        "name": account_id,
+        "type": "AWS account root",
+        "type_id": _USER_OTHER,
+        "account": _account(account_id),
+    }
+
+
 def _resources(r: Result, region: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {
@@ -48,7 +70,7 @@ def _resources(r: Result, region: str) -> list[dict[str, Any]]:
             "type": "AWS::::Account",
             "region": region,
             "cloud_partition": "aws",
-            "owner": {"account": {"uid": r.account_id, "type": "AWS Account"}},
+            "owner": _owner(r.account_id, "aws"),
         }
     ]
     chain = chain_of(r.evidence)
@@ -62,13 +84,18 @@ def _resources(r: Result, region: str) -> list[dict[str, Any]]:
     ]
     for kind, obj in objects:
         if obj and obj["arn"]:
+            # arn:<partition>:<service>:<region>:<account>:…: the owner is the ARN's account
+            # (a topic or an organization trail may live in another account than the verdict's).
+            fields = obj["arn"].split(":")
+            partition, owner = fields[1], fields[4] or r.account_id
             out.append(
                 {
                     "uid": obj["arn"],
                     "name": obj["name"],
                     "type": kind,
-                    "region": region,
-                    "cloud_partition": "aws",
+                    "region": fields[3] or region,
+                    "cloud_partition": partition,
+                    "owner": _owner(owner, partition),
                 }
             )
     return out
@@ -128,7 +155,7 @@ def event(run: CheckRun, r: Result, control: Control, default_region: str) -> di
         "resources": _resources(r, region),
         "cloud": {
             "provider": "AWS",
-            "account": {"uid": r.account_id, "type": "AWS Account"},
+            "account": _account(r.account_id),
             "region": region,
         },
         "unmapped": {

@@ -47,6 +47,12 @@ COLUMN_SINCE: dict[tuple[str, str], int] = {
     ("aws_sns_topic", "subscriptions_listed"): 4,
     ("aws_sns_topic", "kms_key_manager"): 4,
     ("aws_sns_topic", "kms_key_described"): 4,
+    ("aws_cloudtrail_trail", "raw_deep"): 6,
+    ("aws_cloudwatch_log_group", "raw_deep"): 6,
+    ("aws_cloudwatch_alarm", "raw_deep"): 6,
+    ("aws_sns_topic", "raw_deep"): 6,
+    ("aws_sns_topic_subscription", "raw_deep"): 6,
+    ("aws_securityhub_hub", "raw_deep"): 6,
 }
 # Tables added by a later schema, the same way: an older snapshot's hash never had a
 # "<table> 0" section for them, so they are left out of it entirely.

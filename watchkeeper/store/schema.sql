@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 5 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 6 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -111,7 +111,8 @@ CREATE TABLE IF NOT EXISTS history.aws_cloudtrail_trail (
     advanced_event_selectors               JSON,
     raw                                    JSON,   -- describe_trails object
     raw_status                             JSON,   -- get_trail_status
-    raw_event_selectors                    JSON    -- get_event_selectors
+    raw_event_selectors                    JSON,   -- get_event_selectors
+    raw_deep                               JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_cloudwatch_log_group (
@@ -127,7 +128,8 @@ CREATE TABLE IF NOT EXISTS history.aws_cloudwatch_log_group (
     kms_key_id           VARCHAR,
     log_group_class      VARCHAR,
     data_protection_status VARCHAR,
-    raw                  JSON
+    raw                  JSON,
+    raw_deep             JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_cloudwatch_log_metric_filter (
@@ -180,7 +182,8 @@ CREATE TABLE IF NOT EXISTS history.aws_cloudwatch_alarm (
     state_value                            VARCHAR,
     state_reason                           VARCHAR,
     state_updated_timestamp                TIMESTAMPTZ,
-    raw                                    JSON
+    raw                                    JSON,
+    raw_deep                               JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_sns_topic (
@@ -208,7 +211,8 @@ CREATE TABLE IF NOT EXISTS history.aws_sns_topic (
     -- alias/aws/sns is 'AWS' without asking). kms_key_described: DescribeKey answered
     -- (true) or failed (false); NULL when not asked.
     kms_key_manager           VARCHAR,
-    kms_key_described         BOOLEAN
+    kms_key_described         BOOLEAN,
+    raw_deep                  JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_sns_topic_subscription (
@@ -224,7 +228,8 @@ CREATE TABLE IF NOT EXISTS history.aws_sns_topic_subscription (
     endpoint                VARCHAR,
     pending_confirmation    BOOLEAN NOT NULL,
     confirmed               BOOLEAN NOT NULL,
-    raw                     JSON
+    raw                     JSON,
+    raw_deep                JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_securityhub_hub (
@@ -238,7 +243,8 @@ CREATE TABLE IF NOT EXISTS history.aws_securityhub_hub (
     subscribed_at               TIMESTAMPTZ,
     auto_enable_controls        BOOLEAN,
     control_finding_generator   VARCHAR,
-    raw                         JSON
+    raw                         JSON,
+    raw_deep                    JSON    -- per-resource calls of `collect --deep` (schema 6)
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_organizations_root (

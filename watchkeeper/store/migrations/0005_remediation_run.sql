@@ -1,4 +1,4 @@
--- Schema 3 → 4: `fix --apply` runs, kept as evidence of what was changed, by whom, and what
+-- Schema 4 → 5: `fix --apply` runs, kept as evidence of what was changed, by whom, and what
 -- the re-check showed. Like the check runs, not part of any snapshot's hash: a run points
 -- at the snapshots before and after it.
 CREATE SEQUENCE IF NOT EXISTS remediation_run_id_seq START 1;
