@@ -13,11 +13,12 @@ import duckdb
 
 from watchkeeper.errors import UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # from-version → the script that upgrades a file to from-version + 1
 MIGRATIONS: dict[int, str] = {
     1: "migrations/0002_collector_host.sql",
     2: "migrations/0003_organizations.sql",
+    3: "migrations/0005_composite_alarms.sql",
 }
 
 # Tables of collected rows, in the order hashes and exports walk them.

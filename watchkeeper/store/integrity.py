@@ -42,7 +42,21 @@ _META_COLUMNS = (
 )
 # Columns added by a later schema: hashed only for snapshots written under that schema, so a
 # migrated file keeps every older snapshot's hash verifiable.
-COLUMN_SINCE: dict[tuple[str, str], int] = {("snapshot", "collector_host"): 2}
+COLUMN_SINCE: dict[tuple[str, str], int] = {
+    ("snapshot", "collector_host"): 2,
+    **{
+        ("aws_cloudwatch_alarm", column): 4
+        for column in (
+            "alarm_type",
+            "alarm_rule",
+            "actions_suppressor",
+            "actions_suppressor_wait_period",
+            "actions_suppressor_extension_period",
+            "actions_suppressed_by",
+            "actions_suppressed_reason",
+        )
+    },
+}
 # Tables added by a later schema, the same way: an older snapshot's hash never had a
 # "<table> 0" section for them, so they are left out of it entirely.
 TABLE_SINCE: dict[str, int] = {
