@@ -813,7 +813,8 @@ _add(
             "chain_holds": _c("Every link holds: this chain proves the control"),
             "filter_similarity": _c("pattern_coverage.similarity of this filter and pattern"),
             "candidate_rank": _c(
-                "Orders candidates: holding chains, then most links held, then most similar filter"
+                "Orders candidates: holding chains, then most links held, then most similar "
+                "filter, then a path through a composite alarm"
             ),
         },
         inherits="wk_chain",

@@ -266,13 +266,6 @@ LINKS: tuple[Link, ...] = (
         ),
     ),
     Link(
-        "alarm_actions_enabled",
-        "alarm",
-        "actions enabled",
-        literal=False,
-        reason=lambda b, a: f"{notifier_phrase(b)} has actions disabled",
-    ),
-    Link(
         "alarm_fires_on_one_event",
         "alarm",
         "fires on one event",
@@ -299,6 +292,13 @@ LINKS: tuple[Link, ...] = (
         "composite not suppressed",
         literal=False,
         reason=lambda b, a: _suppressed(b),
+    ),
+    Link(
+        "alarm_actions_enabled",
+        "alarm",
+        "actions enabled",
+        literal=False,
+        reason=lambda b, a: f"{notifier_phrase(b)} has actions disabled",
     ),
     Link(
         "topic_exists",

@@ -194,8 +194,9 @@ def metric_filter_result(
         t = facts.foreign_trails[0]
         status = "error"
         reason = (
-            f"organization trail {quoted(t['name'])} is owned by account {t['owner_account_id']}, "
-            "which was not collected; collect it too to judge this account"
+            f"cannot verify: organization trail {quoted(t['name'])} is owned by account "
+            f"{t['owner_account_id']}, which was not collected; collect it too to judge this "
+            "account"
         )
     elif best is None:
         status = "error" if relevant else "fail"

@@ -144,10 +144,12 @@ SELECT
     coalesce(a.statistic,
         CASE WHEN json_array_length(a.metrics) = 1
              THEN a.metrics->0->'MetricStat'->>'Stat' END) AS watched_statistic,
+    -- A metric-math alarm's top-level Dimensions is an empty list, not NULL: its metric's
+    -- dimensions are inside Metrics[].MetricStat.Metric.
     coalesce(json_array_length(
-        coalesce(a.dimensions,
-                 CASE WHEN json_array_length(a.metrics) = 1
-                      THEN a.metrics->0->'MetricStat'->'Metric'->'Dimensions' END)), 0)
+        CASE WHEN a.metric_name IS NULL AND json_array_length(a.metrics) = 1
+             THEN a.metrics->0->'MetricStat'->'Metric'->'Dimensions'
+             ELSE a.dimensions END), 0)
         AS watched_dimension_count,
     list_filter(from_json(a.alarm_actions, '["VARCHAR"]'), lambda x: x LIKE 'arn:%:sns:%')
         AS sns_actions
@@ -322,8 +324,6 @@ linked AS (
                         held := coalesce(json_type(j.filter_dimensions) <> 'OBJECT'
                                          OR len(json_keys(j.filter_dimensions)) = 0, true)
                                 AND j.alarm_dimension_count = 0),
-            struct_pack(link := 'alarm_actions_enabled', literal := false,
-                        held := coalesce(j.alarm_actions_enabled, false)),
             struct_pack(link := 'alarm_fires_on_one_event', literal := false,
                         held := coalesce(
                             coalesce(j.alarm_datapoints_to_alarm, j.alarm_evaluation_periods) = 1
@@ -343,6 +343,9 @@ linked AS (
                                 OR coalesce(j.composite_fires_alone, false)),
             struct_pack(link := 'composite_not_suppressed', literal := false,
                         held := j.composite_arn IS NULL OR j.composite_suppressor IS NULL),
+            -- Of the alarm that notifies: the metric alarm itself, or its composite.
+            struct_pack(link := 'alarm_actions_enabled', literal := false,
+                        held := coalesce(j.alarm_actions_enabled, false)),
             struct_pack(link := 'topic_exists', literal := true,
                         held := j.topic_arn IS NOT NULL),
             struct_pack(link := 'topic_accepts_alarms', literal := false,
@@ -372,7 +375,9 @@ SELECT
     list_bool_and(s.held_flags) AS chain_holds,
     -- Nearest candidate first: a holding chain, then the longest run of held links, then
     -- (among filters failing alike) the filter most like the required pattern.
-    list_bool_and(s.held_flags)::INTEGER * 1000000
-        + (coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags))) * 1000
-        + round(s.filter_similarity * 999)::INTEGER AS candidate_rank
+    -- On a tie, the path through a composite alarm: it is how such an alarm is meant to page.
+    list_bool_and(s.held_flags)::INTEGER * 2000000
+        + (coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags))) * 2000
+        + round(s.filter_similarity * 999)::INTEGER * 2
+        + (s.composite_arn IS NOT NULL)::INTEGER AS candidate_rank
 FROM scored AS s;
