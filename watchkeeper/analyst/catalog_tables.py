@@ -58,7 +58,7 @@ CTE = "cloudtrail:GetEventSelectors"
 LG = "logs:DescribeLogGroups logGroups[]"
 MF = "logs:DescribeMetricFilters metricFilters[]"
 MT = f"{MF}.metricTransformations[0]"
-AL = "cloudwatch:DescribeAlarms MetricAlarms[] or CompositeAlarms[]"
+AL = "cloudwatch:DescribeAlarms MetricAlarms[]"
 CA = "cloudwatch:DescribeAlarms CompositeAlarms[]"
 TA = "sns:GetTopicAttributes Attributes"
 SU = "sns:ListSubscriptions Subscriptions[]"
@@ -313,8 +313,8 @@ _add(
         "aws_cloudwatch_alarm",
         "collected",
         "One row per CloudWatch alarm: metric alarms (as in Steampipe's table) and composite "
-        "alarms (`alarm_type`; Steampipe has no composite table, so their fields are columns "
-        "here).",
+        "alarms (`alarm_type`; from CompositeAlarms[], with the same fields where they have "
+        "them; Steampipe has no composite table, so their own fields are columns here).",
         {
             **_keys(AL),
             "name": _c("Alarm name", f"{AL}.AlarmName"),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import duckdb
+from duckdb import func
 
 __all__ = [
     "AlarmRuleError",
@@ -295,7 +296,9 @@ CREATE TABLE IF NOT EXISTS alarm_rule_reference (
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """wk_rule_fires_alone(alarm_rule, name_or_arn) → BOOLEAN (NULL: rule not understood)."""
 
-    def wk_rule_fires_alone(rule: str, child: str) -> bool | None:
+    def wk_rule_fires_alone(rule: str | None, child: str | None) -> bool | None:
+        if rule is None or child is None:
+            return None
         try:
             return fires_alone(parse(rule), child)
         except AlarmRuleError:
@@ -310,6 +313,8 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             wk_rule_fires_alone,
             ["varchar", "varchar"],
             "boolean",
+            # It answers NULL for a rule it does not understand, which DuckDB must be told.
+            null_handling=func.SPECIAL,
         )
 
 
