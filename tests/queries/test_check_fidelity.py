@@ -17,6 +17,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.gaps import Delivery
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Account, Estate
 from tests.queries.test_check_scenarios import collect_and_check, one
+from watchkeeper.reports.model.chain import chain_boxes
 
 R = "us-east-1"
 
@@ -225,6 +226,13 @@ def test_composite_path_evidence_and_collected_rows(estate: Estate, proxy: Fault
     assert composite is not None
     assert composite["name"] == "security-pager" and composite["alarm_rule"] == "ALARM(ct-alarm)"
     assert composite["fires_alone"] is True and composite["actions_suppressor"] == "maintenance"
+    # The drawn chain shows the composite in the alarm box, with its link broken there.
+    boxes = {b.kind: b for b in chain_boxes(r.evidence["chain"], r.evidence["links"], "full")}
+    assert ("notifies through composite", "security-pager") in boxes["alarm"].details
+    assert ("composite rule", "ALARM(ct-alarm)") in boxes["alarm"].details
+    assert boxes["alarm"].state == "broken"
+    broken = [c.label for c in boxes["alarm"].checks if c.state == "broken"]
+    assert broken == ["composite not suppressed"]
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute(
