@@ -53,8 +53,9 @@ def proxy(_proxy: FaultProxy, moto_server: MotoServer) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def estate(proxy: FaultProxy, moto_server: MotoServer) -> Estate:
-    """Scenario builder talking to moto directly (seeding stays out of the proxy's log)."""
-    return Estate(moto_server.url)
+    """Scenario builder talking to moto directly (seeding stays out of the proxy's log),
+    except for what only the proxy keeps (composite alarms)."""
+    return Estate(moto_server.url, proxy.url)
 
 
 @pytest.fixture

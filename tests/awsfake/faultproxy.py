@@ -1,9 +1,12 @@
 """A small HTTP proxy between boto3 and the moto server that can inject faults.
 
-It forwards every request to moto unchanged, records which operation each request was,
-and applies rules: answer with an AWS-shaped error (throttling, AccessDenied, …) instead of
-forwarding, or rewrite moto's answer (pending subscriptions, CloudWatch Logs delivery
-errors) — states moto cannot produce. The product under test still speaks real HTTP.
+It forwards every request to moto, records which operation each request was, makes
+moto's answer say what AWS would where moto falls short (``gaps.py``: composite alarms,
+paging, CloudWatch Logs delivery fields, default event selectors, organization trails seen
+from members; on for every test), and applies rules: answer with an AWS-shaped error
+(throttling, AccessDenied, …) instead of forwarding, or rewrite the answer (pending
+subscriptions, delivery errors) — states moto cannot produce. The product under test still
+speaks real HTTP.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
+
+from tests.awsfake.gaps import AwsGaps
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 
@@ -168,6 +173,7 @@ class FaultProxy:
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.rules: list[Rule] = []
+        self.gaps = AwsGaps(self._forward)
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         proxy = self
@@ -200,9 +206,14 @@ class FaultProxy:
                     kind = "application/x-amz-json-1.1" if service in _JSON else "application/json"
                     self._reply(200, {"Content-Type": kind}, rule.answer(req))
                     return
+                local = proxy.gaps.answer(service, op, region, headers, body)
+                if local is not None:
+                    self._reply(*local)
+                    return
                 status, reply_headers, payload = proxy._forward(
                     self.command, self.path, headers, body
                 )
+                payload = proxy.gaps.adjust(service, op, region, headers, body, status, payload)
                 if rule is not None and rule.rewrite is not None:
                     payload = rule.rewrite(payload)
                 self._reply(status, reply_headers, payload)
@@ -243,6 +254,7 @@ class FaultProxy:
         with self._lock:
             self.rules.clear()
             self.requests.clear()
+        self.gaps.reset()
 
     def add(self, rule: Rule) -> Rule:
         with self._lock:

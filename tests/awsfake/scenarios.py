@@ -19,8 +19,10 @@ CIS_4_5 = (
 class Estate:
     """The emulated AWS: one moto server, many accounts."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, proxy_endpoint: str | None = None):
         self.endpoint = endpoint
+        # What moto cannot store (composite alarms) is seeded through the fault proxy.
+        self.proxy_endpoint = proxy_endpoint
         self._accounts: dict[str, Account] = {}
 
     def session(self, account_id: str = DEFAULT_ACCOUNT) -> boto3.Session:
@@ -241,6 +243,71 @@ class Account:
         if dimensions:
             kwargs["Dimensions"] = dimensions
         self.client("cloudwatch", region).put_metric_alarm(**kwargs)
+
+    def metric_math_alarm(
+        self,
+        name: str,
+        metric: str,
+        namespace: str,
+        actions: list[str],
+        region: str = "us-east-1",
+        *,
+        dimensions: list[dict[str, str]] | None = None,
+        stat: str = "Sum",
+        threshold: float = 1.0,
+    ) -> None:
+        """An alarm on a one-metric ``Metrics`` list (no top-level MetricName/Namespace)."""
+        watched: dict[str, Any] = {"Namespace": namespace, "MetricName": metric}
+        if dimensions:
+            watched["Dimensions"] = dimensions
+        self.client("cloudwatch", region).put_metric_alarm(
+            AlarmName=name,
+            Metrics=[
+                {
+                    "Id": "m1",
+                    "MetricStat": {"Metric": watched, "Period": 300, "Stat": stat},
+                    "ReturnData": True,
+                }
+            ],
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=actions,
+            TreatMissingData="notBreaching",
+        )
+
+    def composite_alarm(
+        self,
+        name: str,
+        rule: str,
+        actions: list[str],
+        region: str = "us-east-1",
+        *,
+        actions_enabled: bool = True,
+        suppressor: str | None = None,
+    ) -> str:
+        """A composite alarm (kept by the fault proxy: moto has none); returns its ARN."""
+        if self.estate.proxy_endpoint is None:
+            raise RuntimeError("composite alarms need the fault proxy: Estate(…, proxy_endpoint)")
+        kwargs: dict[str, Any] = {
+            "AlarmName": name,
+            "AlarmRule": rule,
+            "AlarmActions": actions,
+            "ActionsEnabled": actions_enabled,
+        }
+        if suppressor is not None:
+            kwargs.update(
+                ActionsSuppressor=suppressor,
+                ActionsSuppressorWaitPeriod=60,
+                ActionsSuppressorExtensionPeriod=300,
+            )
+        cw = self.session.client(
+            "cloudwatch",  # type: ignore[call-overload]
+            region_name=region,
+            endpoint_url=self.estate.proxy_endpoint,
+        )
+        cw.put_composite_alarm(**kwargs)
+        return f"arn:aws:cloudwatch:{region}:{self.account_id}:alarm:{name}"
 
     def enable_security_hub(self, region: str = "us-east-1") -> None:
         self.client("securityhub", region).enable_security_hub(EnableDefaultStandards=False)

@@ -29,7 +29,7 @@ def test_readme_names_every_benchmark_and_link():
         assert f"`{b}`" in readme
     chain = (SQL_DIR / "chain.sql").read_text()
     links = re.findall(r"struct_pack\(link := '([a-z_]+)'", chain)
-    assert len(links) == 19
+    assert len(links) == 21
     # The README describes each link in words; the wording for each is checked here.
     words = {
         "trail_multi_region": "multi-region trail",
@@ -48,6 +48,8 @@ def test_readme_names_every_benchmark_and_link():
         "alarm_actions_enabled": "actions enabled",
         "alarm_fires_on_one_event": "single event",
         "alarm_notifies_topic": "`AlarmActions`",
+        "composite_fires_on_alarm": "composite alarm it notifies through fires on it alone",
+        "composite_not_suppressed": "`ActionsSuppressor`",
         "topic_exists": "the topic exists",
         "topic_accepts_alarms": "alias/aws/sns",
         "subscriber_confirmed": "confirmed subscription",

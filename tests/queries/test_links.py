@@ -18,7 +18,7 @@ def sql_links() -> list[tuple[str, bool]]:
 
 def test_registry_matches_chain_sql_names_order_and_literal_flags():
     in_sql = sql_links()
-    assert len(in_sql) == 19  # the parse found the list, not a stray match
+    assert len(in_sql) == 21  # the parse found the list, not a stray match
     assert [(link.name, link.literal) for link in LINKS] == in_sql
 
 

@@ -61,6 +61,7 @@ LG = "logs:DescribeLogGroups logGroups[]"
 MF = "logs:DescribeMetricFilters metricFilters[]"
 MT = f"{MF}.metricTransformations[0]"
 AL = "cloudwatch:DescribeAlarms MetricAlarms[]"
+CA = "cloudwatch:DescribeAlarms CompositeAlarms[]"
 TA = "sns:GetTopicAttributes Attributes"
 SU = "sns:ListSubscriptionsByTopic Subscriptions[]"
 HUB = "securityhub:DescribeHub"
@@ -313,7 +314,9 @@ _add(
     TableDoc(
         "aws_cloudwatch_alarm",
         "collected",
-        "One row per CloudWatch metric alarm.",
+        "One row per CloudWatch alarm: metric alarms (as in Steampipe's table) and composite "
+        "alarms (`alarm_type`; from CompositeAlarms[], with the same fields where they have "
+        "them; Steampipe has no composite table, so their own fields are columns here).",
         {
             **_keys(AL),
             "name": _c("Alarm name", f"{AL}.AlarmName"),
@@ -345,6 +348,29 @@ _add(
             "state_value": _c("OK, ALARM or INSUFFICIENT_DATA at collection", f"{AL}.StateValue"),
             "state_reason": _c("Why it is in that state", f"{AL}.StateReason"),
             "state_updated_timestamp": _c("Last state change", f"{AL}.StateUpdatedTimestamp"),
+            "alarm_type": _c(
+                "MetricAlarm or CompositeAlarm (NULL in snapshots before schema 7: metric)",
+                "cloudwatch:DescribeAlarms: the list it came in",
+            ),
+            "alarm_rule": _c("Composite: the rule over other alarms", f"{CA}.AlarmRule"),
+            "actions_suppressor": _c(
+                "Composite: the alarm whose ALARM state mutes its actions",
+                f"{CA}.ActionsSuppressor",
+            ),
+            "actions_suppressor_wait_period": _c(
+                "Composite: seconds to wait for the suppressor", f"{CA}.ActionsSuppressorWaitPeriod"
+            ),
+            "actions_suppressor_extension_period": _c(
+                "Composite: seconds suppression lasts after the suppressor leaves ALARM",
+                f"{CA}.ActionsSuppressorExtensionPeriod",
+            ),
+            "actions_suppressed_by": _c(
+                "Composite: WaitPeriod, ExtensionPeriod, Alarm or None at collection",
+                f"{CA}.ActionsSuppressedBy",
+            ),
+            "actions_suppressed_reason": _c(
+                "Composite: why its actions are suppressed", f"{CA}.ActionsSuppressedReason"
+            ),
         },
     )
 )
@@ -663,6 +689,7 @@ _add(
             "latest_cloudwatch_logs_delivery_error": _c(
                 "Last delivery error", f"{CTS} LatestCloudWatchLogsDeliveryError"
             ),
+            "start_logging_time": _c("When logging last started", f"{CTS} StartLoggingTime"),
             "event_selectors": _c("Basic event selectors, JSON", f"{CTE} EventSelectors"),
             "advanced_event_selectors": _c(
                 "Advanced event selectors, JSON", f"{CTE} AdvancedEventSelectors"
@@ -675,7 +702,8 @@ _add(
             "excluded_sources": _c("Management event sources the selectors drop"),
             "trail_delivers_to_logs": _c("Link: delivers to a CloudWatch Logs group"),
             "trail_delivery_healthy": _c(
-                "Link: no delivery error and delivered within 24 h of the snapshot"
+                "Link: no delivery error, delivered within 24 h of the snapshot, and not "
+                "logging for over 24 h without ever delivering"
             ),
         },
     )
@@ -715,7 +743,7 @@ _add(
     TableDoc(
         "wk_alarm",
         "view",
-        "Alarms with the metric they watch (a one-metric metric-math alarm counts).",
+        "Metric alarms with the metric they watch (a one-metric metric-math alarm counts).",
         {
             "watched_metric": _c("MetricName, or the single metric of a metric-math alarm"),
             "watched_namespace": _c("Its namespace"),
@@ -728,9 +756,47 @@ _add(
 )
 _add(
     TableDoc(
+        "wk_alarm_route",
+        "view",
+        "How each metric alarm pages: through its own actions, or through each composite "
+        "alarm of its account and region whose rule names it.",
+        {
+            "account_id": _c("Account of the alarm"),
+            "region": _c("Region of the alarm"),
+            "alarm_arn": _c("The metric alarm"),
+            "composite_name": _c("Composite alarm it notifies through; NULL: itself"),
+            "composite_arn": _c("Its ARN"),
+            "composite_rule": _c("Its AlarmRule", f"{CA}.AlarmRule"),
+            "composite_fires_alone": _c(
+                "The rule goes to ALARM on this alarm alone (alarm_rule_reference)"
+            ),
+            "composite_suppressor": _c("Its ActionsSuppressor", f"{CA}.ActionsSuppressor"),
+            "composite_suppressed_by": _c("Its ActionsSuppressedBy", f"{CA}.ActionsSuppressedBy"),
+            "notifier_actions_enabled": _c("ActionsEnabled of the alarm that notifies"),
+            "notifier_sns_actions": _c("SNS topics among that alarm's AlarmActions"),
+        },
+    )
+)
+_add(
+    TableDoc(
+        "alarm_rule_reference",
+        "reference",
+        "Composite alarm rules, one row per alarm a rule names: whether the rule goes to "
+        "ALARM on that alarm alone (the others OK), per rule text seen.",
+        {
+            "alarm_rule": _c("A composite alarm's rule", f"{CA}.AlarmRule"),
+            "reference": _c("An alarm it names, name or ARN as written; NULL: not understood"),
+            "fires_alone": _c("The rule fires when this alarm alone goes to ALARM"),
+            "error": _c("Why the rule was not understood"),
+        },
+    )
+)
+_add(
+    TableDoc(
         "wk_chain",
         "view",
-        "Every trail → log group → metric filter → alarm → topic path, one candidate per row.",
+        "Every trail → log group → metric filter → alarm [→ composite] → topic path, one "
+        "candidate per row.",
         {
             "log_group_name": _c("Log group the trail delivers to, if it exists"),
             "log_group_arn": _c("Its ARN"),
@@ -748,13 +814,19 @@ _add(
             "alarm_statistic": _c("Statistic"),
             "alarm_extended_statistic": _c("Percentile statistic"),
             "alarm_dimension_count": _c("Dimensions it watches"),
-            "alarm_actions_enabled": _c("Actions enabled"),
+            "alarm_actions_enabled": _c("Actions enabled, of the alarm that notifies"),
+            "composite_name": _c("Composite alarm the alarm notifies through; NULL: itself"),
+            "composite_arn": _c("Its ARN"),
+            "composite_rule": _c("Its AlarmRule"),
+            "composite_fires_alone": _c("Its rule fires on this alarm alone"),
+            "composite_suppressor": _c("Its ActionsSuppressor"),
+            "composite_suppressed_by": _c("Its ActionsSuppressedBy at collection"),
             "alarm_threshold": _c("Threshold"),
             "alarm_comparison": _c("Comparison operator"),
             "alarm_evaluation_periods": _c("Evaluation periods"),
             "alarm_datapoints_to_alarm": _c("Datapoints to alarm"),
             "alarm_period": _c("Period in seconds"),
-            "alarm_sns_actions": _c("SNS topics it notifies"),
+            "alarm_sns_actions": _c("SNS topics it (or its composite) notifies"),
             "topic_action_arn": _c("One of those topic ARNs (one row per action)"),
             "topic_arn": _c("That topic, if it exists in a collected account"),
             "topic_name": _c("Its name"),
@@ -793,7 +865,8 @@ _add(
             "chain_holds": _c("Every link holds: this chain proves the control"),
             "filter_similarity": _c("pattern_coverage.similarity of this filter and pattern"),
             "candidate_rank": _c(
-                "Orders candidates: holding chains, then most links held, then most similar filter"
+                "Orders candidates: holding chains, then most links held, then most similar "
+                "filter, then a path through a composite alarm"
             ),
         },
         inherits="wk_chain",

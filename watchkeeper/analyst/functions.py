@@ -13,7 +13,7 @@ from importlib import resources
 import duckdb
 
 from watchkeeper.patterns import FilterPatternError, explain, matches, parse
-from watchkeeper.queries import coverage
+from watchkeeper.queries import alarm_rules, coverage
 
 
 def _steampipe_sql() -> str:
@@ -48,13 +48,16 @@ def register(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Add the Steampipe JSON macros and watchkeeper's functions to any DuckDB connection.
 
     wk_covers(filter, required) → BOOLEAN; wk_counterexample(filter, required) → JSON;
-    wk_matches(pattern, event) → BOOLEAN (NULL for a bad pattern); wk_explain(pattern).
+    wk_matches(pattern, event) → BOOLEAN (NULL for a bad pattern); wk_explain(pattern);
+    wk_rule_fires_alone(alarm_rule, alarm) → BOOLEAN.
     """
     con.execute(_steampipe_sql())
     # Registering twice on one connection raises NotImplementedException in DuckDB 2.0
     # (CatalogException on a cursor); either way the function is there.
     with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):
         coverage.register(con)
+    with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):
+        alarm_rules.register(con)
     functions = (
         ("wk_matches", _wk_matches, ["varchar", "varchar"], "boolean"),
         ("wk_counterexample", _wk_counterexample, ["varchar", "varchar"], "json"),

@@ -15,8 +15,8 @@ import duckdb
 
 from watchkeeper import __version__
 from watchkeeper.errors import UserError
+from watchkeeper.queries import alarm_rules, coverage, org, reference
 from watchkeeper.queries import attestations as attest
-from watchkeeper.queries import coverage, org, reference
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, Catalog, Control, load_catalog
 from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, results_digest
 from watchkeeper.queries.verdicts import (
@@ -77,7 +77,8 @@ def prepare(
     *,
     results_tables: bool = True,
 ) -> None:
-    """Reference tables, chain views, pattern coverage and wk_covers() on ``con``.
+    """Reference tables, chain views, pattern coverage and wk_covers(), composite alarm rules
+    and wk_rule_fires_alone() on ``con``.
 
     ``results_tables=False`` leaves out check_run/control_result, for a connection (an
     export) that already shows them as views.
@@ -86,11 +87,14 @@ def prepare(
         shadow_snapshot(con, snapshot_id)
     reference.materialise(con, catalog)
     con.execute(coverage.COVERAGE_DDL)
+    con.execute(alarm_rules.REFERENCE_DDL)
     con.execute(sql_text("chain.sql"))
     if results_tables:
         con.execute(sql_text("results.sql"))
     coverage.register(con)
     coverage.materialise(con)
+    alarm_rules.register(con)
+    alarm_rules.materialise(con)
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, AccountFacts]:

@@ -19,6 +19,7 @@ __all__ = [
     "Attestation",
     "ChainObjects",
     "CollectionErrorRow",
+    "CompositeObject",
     "Evidence",
     "LinkVerdict",
     "LogGroupObject",
@@ -60,6 +61,7 @@ class TrailObject(TypedDict):
     cloudwatch_logs_log_group_arn: str | None
     latest_cloudwatch_logs_delivery_time: str | None
     latest_cloudwatch_logs_delivery_error: str | None
+    start_logging_time: str | None
 
 
 class LogGroupObject(TypedDict):
@@ -93,8 +95,20 @@ class AlarmObject(TypedDict):
     period: int | None
     evaluation_periods: int | None
     datapoints_to_alarm: int | None
-    actions_enabled: bool | None
-    sns_actions: list[str] | None
+    actions_enabled: bool | None  # of the alarm that notifies (itself or its composite)
+    sns_actions: list[str] | None  # the same
+    composite: "CompositeObject | None"  # None: the alarm notifies by its own actions
+
+
+class CompositeObject(TypedDict):
+    """A composite alarm the metric alarm notifies through."""
+
+    name: str
+    arn: str
+    alarm_rule: str
+    fires_alone: bool | None  # the rule goes to ALARM on this alarm alone
+    actions_suppressor: str | None
+    actions_suppressed_by: str | None
 
 
 class TopicObject(TypedDict):

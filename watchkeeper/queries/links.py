@@ -24,6 +24,7 @@ __all__ = [
     "Link",
     "Reason",
     "log_group_phrase",
+    "notifier_phrase",
     "quoted",
     "trail_phrase",
 ]
@@ -80,6 +81,11 @@ def _delivery(b: ChainRow) -> str:
             f"{trail_phrase(b)} fails to deliver to CloudWatch Logs: "
             f"{b['latest_cloudwatch_logs_delivery_error']}"
         )
+    if b["latest_cloudwatch_logs_delivery_time"] is None:
+        return (
+            f"{trail_phrase(b)} has been logging since {b['start_logging_time']} but has "
+            "never delivered to CloudWatch Logs (no LatestCloudWatchLogsDeliveryTime)"
+        )
     return (
         f"{trail_phrase(b)} last delivered to CloudWatch Logs at "
         f"{b['latest_cloudwatch_logs_delivery_time']}, over 24 hours before the snapshot"
@@ -110,6 +116,37 @@ def _alarm_missing(b: ChainRow, alarms: AlarmsByMetric) -> str:
     if near:
         n = near[0]
         text += f" (alarm {quoted(n['name'])} watches it in {n['region']}, another region)"
+    return text
+
+
+def notifier_phrase(b: ChainRow) -> str:
+    """The alarm that sends the notification: the metric alarm, or the composite it
+    notifies through."""
+    if b.get("composite_name") is None:
+        return f"alarm {quoted(b['alarm_name'])}"
+    return (
+        f"composite alarm {quoted(b['composite_name'])} "
+        f"(through which alarm {quoted(b['alarm_name'])} notifies)"
+    )
+
+
+def _composite_fires(b: ChainRow) -> str:
+    return (
+        f"alarm {quoted(b['alarm_name'])} notifies through composite alarm "
+        f"{quoted(b['composite_name'])}, but its rule {quoted(b['composite_rule'])} does not "
+        f"go to ALARM on {quoted(b['alarm_name'])} alone (it is AND-ed with other alarms, "
+        "or already true without it)"
+    )
+
+
+def _suppressed(b: ChainRow) -> str:
+    text = (
+        f"composite alarm {quoted(b['composite_name'])} can be muted: its ActionsSuppressor "
+        f"is alarm {quoted(b['composite_suppressor'])}"
+    )
+    by = b["composite_suppressed_by"]
+    if by and by != "None":
+        text += f", and its actions are suppressed now ({by})"
     return text
 
 
@@ -246,13 +283,6 @@ LINKS: tuple[Link, ...] = (
         ),
     ),
     Link(
-        "alarm_actions_enabled",
-        "alarm",
-        "actions enabled",
-        literal=False,
-        reason=lambda b, a: f"alarm {quoted(b['alarm_name'])} has actions disabled",
-    ),
-    Link(
         "alarm_fires_on_one_event",
         "alarm",
         "fires on one event",
@@ -264,9 +294,28 @@ LINKS: tuple[Link, ...] = (
         "alarm",
         "notifies an SNS topic",
         literal=True,
-        reason=lambda b, a: (
-            f"alarm {quoted(b['alarm_name'])} has no SNS topic among its AlarmActions"
-        ),
+        reason=lambda b, a: f"{notifier_phrase(b)} has no SNS topic among its AlarmActions",
+    ),
+    Link(
+        "composite_fires_on_alarm",
+        "alarm",
+        "composite fires on it alone",
+        literal=True,
+        reason=lambda b, a: _composite_fires(b),
+    ),
+    Link(
+        "composite_not_suppressed",
+        "alarm",
+        "composite not suppressed",
+        literal=False,
+        reason=lambda b, a: _suppressed(b),
+    ),
+    Link(
+        "alarm_actions_enabled",
+        "alarm",
+        "actions enabled",
+        literal=False,
+        reason=lambda b, a: f"{notifier_phrase(b)} has actions disabled",
     ),
     Link(
         "topic_exists",
@@ -274,7 +323,7 @@ LINKS: tuple[Link, ...] = (
         "exists",
         literal=True,
         reason=lambda b, a: (
-            f"SNS topic {_topic_action(b)} named by alarm {quoted(b['alarm_name'])} does not exist"
+            f"SNS topic {_topic_action(b)} named by {notifier_phrase(b)} does not exist"
         ),
     ),
     Link(

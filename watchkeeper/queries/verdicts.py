@@ -60,6 +60,9 @@ def chain_evidence(b: ChainRow) -> ChainObjects:
                 else None
             ),
             "latest_cloudwatch_logs_delivery_error": b["latest_cloudwatch_logs_delivery_error"],
+            "start_logging_time": (
+                str(b["start_logging_time"]) if b["start_logging_time"] else None
+            ),
         },
         "log_group": {
             "name": b["lg_name"],
@@ -94,6 +97,16 @@ def chain_evidence(b: ChainRow) -> ChainObjects:
             "datapoints_to_alarm": b["alarm_datapoints_to_alarm"],
             "actions_enabled": b["alarm_actions_enabled"],
             "sns_actions": b["alarm_sns_actions"],
+            "composite": None
+            if b["composite_arn"] is None
+            else {
+                "name": b["composite_name"],
+                "arn": b["composite_arn"],
+                "alarm_rule": b["composite_rule"],
+                "fires_alone": b["composite_fires_alone"],
+                "actions_suppressor": b["composite_suppressor"],
+                "actions_suppressed_by": b["composite_suppressed_by"],
+            },
         },
         "topic": None
         if b["topic_arn"] is None
@@ -168,7 +181,12 @@ def metric_filter_result(
         reason = (
             f"{trail_phrase(best)} → {quoted(best['lg_name'])} → "
             f"filter {quoted(best['filter_name'])} → alarm {quoted(best['alarm_name'])} → "
-            f"topic {quoted(best['topic_name'])} "
+            + (
+                f"notifies through composite {quoted(best['composite_name'])} → "
+                if best["composite_name"] is not None
+                else ""
+            )
+            + f"topic {quoted(best['topic_name'])} "
             f"({best['confirmed_subscriptions']} confirmed subscriber(s))"
         )
     elif facts.collection_status == "failed":
@@ -178,8 +196,9 @@ def metric_filter_result(
         t = facts.foreign_trails[0]
         status = "error"
         reason = (
-            f"organization trail {quoted(t['name'])} is owned by account {t['owner_account_id']}, "
-            "which was not collected; collect it too to judge this account"
+            f"cannot verify: organization trail {quoted(t['name'])} is owned by account "
+            f"{t['owner_account_id']}, which was not collected; collect it too to judge this "
+            "account"
         )
     elif best is None:
         status = "error" if relevant else "fail"

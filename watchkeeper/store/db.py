@@ -13,7 +13,7 @@ import duckdb
 
 from watchkeeper.errors import UserError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # from-version → the script that upgrades a file to from-version + 1
 MIGRATIONS: dict[int, str] = {
     1: "migrations/0002_collector_host.sql",
@@ -21,6 +21,7 @@ MIGRATIONS: dict[int, str] = {
     3: "migrations/0004_sns_subscribers.sql",
     4: "migrations/0005_remediation_run.sql",
     5: "migrations/0006_deep_columns.sql",
+    6: "migrations/0007_composite_alarms.sql",
 }
 
 # Tables of collected rows, in the order hashes and exports walk them.

@@ -53,6 +53,18 @@ COLUMN_SINCE: dict[tuple[str, str], int] = {
     ("aws_sns_topic", "raw_deep"): 6,
     ("aws_sns_topic_subscription", "raw_deep"): 6,
     ("aws_securityhub_hub", "raw_deep"): 6,
+    **{
+        ("aws_cloudwatch_alarm", column): 7
+        for column in (
+            "alarm_type",
+            "alarm_rule",
+            "actions_suppressor",
+            "actions_suppressor_wait_period",
+            "actions_suppressor_extension_period",
+            "actions_suppressed_by",
+            "actions_suppressed_reason",
+        )
+    },
 }
 # Tables added by a later schema, the same way: an older snapshot's hash never had a
 # "<table> 0" section for them, so they are left out of it entirely.

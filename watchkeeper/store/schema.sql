@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 6 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 7 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -183,7 +183,15 @@ CREATE TABLE IF NOT EXISTS history.aws_cloudwatch_alarm (
     state_reason                           VARCHAR,
     state_updated_timestamp                TIMESTAMPTZ,
     raw                                    JSON,
-    raw_deep                               JSON    -- per-resource calls of `collect --deep` (schema 6)
+    raw_deep                               JSON,   -- per-resource calls of `collect --deep` (schema 6)
+    -- Since schema 7 (after raw_deep, where the migration appends them): composite alarms.
+    alarm_type                             VARCHAR,   -- MetricAlarm | CompositeAlarm
+    alarm_rule                             VARCHAR,   -- composite: its AlarmRule expression
+    actions_suppressor                     VARCHAR,   -- composite: alarm that mutes its actions
+    actions_suppressor_wait_period         INTEGER,
+    actions_suppressor_extension_period    INTEGER,
+    actions_suppressed_by                  VARCHAR,   -- WaitPeriod | ExtensionPeriod | Alarm
+    actions_suppressed_reason              VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS history.aws_sns_topic (

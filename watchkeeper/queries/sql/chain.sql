@@ -1,5 +1,6 @@
 -- The monitoring chain, one candidate path per row:
---   trail → log group → metric filter → metric → alarm → SNS topic → subscribers
+--   trail → log group → metric filter → metric → alarm [→ composite alarm] → SNS topic
+--   → subscribers
 -- with a column per link condition. Controls (control_*.sql) are short queries over
 -- wk_control_chain. Reads the plain table names (latest complete snapshot per account);
 -- `watchkeeper check --snapshot N` shadows them with temporary views of snapshot N.
@@ -61,6 +62,7 @@ SELECT
     s.lg.name AS lg_name,
     s.latest_cloudwatch_logs_delivery_time,
     s.latest_cloudwatch_logs_delivery_error,
+    s.start_logging_time,
     s.event_selectors,
     s.advanced_event_selectors,
     coalesce(s.is_multi_region_trail, false) AS trail_multi_region,
@@ -89,6 +91,11 @@ SELECT
         WHEN s.latest_cloudwatch_logs_delivery_time IS NOT NULL
              AND s.latest_cloudwatch_logs_delivery_time
                  < snap.started_at - INTERVAL 24 HOURS THEN false
+        -- Logging for over a day and never delivered: the delivery has never worked (AWS
+        -- omits the time until a first delivery; a newly started trail gets the doubt).
+        WHEN s.latest_cloudwatch_logs_delivery_time IS NULL
+             AND s.log_group_arn IS NOT NULL
+             AND s.start_logging_time < snap.started_at - INTERVAL 24 HOURS THEN false
         ELSE true
     END AS trail_delivery_healthy
 FROM selectors AS s
@@ -142,14 +149,58 @@ SELECT
     coalesce(a.statistic,
         CASE WHEN json_array_length(a.metrics) = 1
              THEN a.metrics->0->'MetricStat'->>'Stat' END) AS watched_statistic,
+    -- A metric-math alarm's top-level Dimensions is an empty list, not NULL: its metric's
+    -- dimensions are inside Metrics[].MetricStat.Metric.
     coalesce(json_array_length(
-        coalesce(a.dimensions,
-                 CASE WHEN json_array_length(a.metrics) = 1
-                      THEN a.metrics->0->'MetricStat'->'Metric'->'Dimensions' END)), 0)
+        CASE WHEN a.metric_name IS NULL AND json_array_length(a.metrics) = 1
+             THEN a.metrics->0->'MetricStat'->'Metric'->'Dimensions'
+             ELSE a.dimensions END), 0)
         AS watched_dimension_count,
     list_filter(from_json(a.alarm_actions, '["VARCHAR"]'), lambda x: x LIKE 'arn:%:sns:%')
         AS sns_actions
-FROM aws_cloudwatch_alarm AS a;
+FROM aws_cloudwatch_alarm AS a
+-- Rows of schema 3 and before have no alarm_type: they are all metric alarms.
+WHERE a.alarm_type IS DISTINCT FROM 'CompositeAlarm';
+
+-- How a metric alarm pages: through its own actions, or through a composite alarm of its
+-- account and region whose AlarmRule names it (by name or ARN). Whether that rule fires on
+-- this alarm alone comes from alarm_rule_reference (materialised by
+-- queries/alarm_rules.py; wk_rule_fires_alone() answers the same for one rule).
+CREATE OR REPLACE VIEW wk_alarm_route AS
+SELECT
+    a.account_id,
+    a.region,
+    a.arn AS alarm_arn,
+    NULL::VARCHAR AS composite_name,
+    NULL::VARCHAR AS composite_arn,
+    NULL::VARCHAR AS composite_rule,
+    NULL::BOOLEAN AS composite_fires_alone,
+    NULL::VARCHAR AS composite_suppressor,
+    NULL::VARCHAR AS composite_suppressed_by,
+    a.actions_enabled AS notifier_actions_enabled,
+    a.sns_actions AS notifier_sns_actions
+FROM wk_alarm AS a
+UNION ALL
+SELECT
+    a.account_id,
+    a.region,
+    a.arn,
+    c.name,
+    c.arn,
+    c.alarm_rule,
+    r.fires_alone,
+    c.actions_suppressor,
+    c.actions_suppressed_by,
+    c.actions_enabled,
+    list_filter(from_json(c.alarm_actions, '["VARCHAR"]'), lambda x: x LIKE 'arn:%:sns:%')
+FROM wk_alarm AS a
+JOIN aws_cloudwatch_alarm AS c
+  ON c.account_id = a.account_id AND c.region = a.region AND c.alarm_type = 'CompositeAlarm'
+-- A rule naming the alarm twice (name and ARN) is one route; it fires if either does.
+JOIN (SELECT alarm_rule, reference, bool_or(fires_alone) AS fires_alone
+      FROM alarm_rule_reference WHERE reference IS NOT NULL GROUP BY ALL) AS r
+  ON r.alarm_rule = c.alarm_rule AND r.reference IN (a.name, a.arn)
+QUALIFY row_number() OVER (PARTITION BY a.arn, c.arn ORDER BY r.fires_alone DESC) = 1;
 
 -- The chain without any control: every trail → log group → filter → alarm → topic path.
 CREATE OR REPLACE VIEW wk_chain AS
@@ -172,13 +223,19 @@ SELECT
     al.watched_statistic AS alarm_statistic,
     al.extended_statistic AS alarm_extended_statistic,
     al.watched_dimension_count AS alarm_dimension_count,
-    al.actions_enabled AS alarm_actions_enabled,
+    rt.notifier_actions_enabled AS alarm_actions_enabled,
+    rt.composite_name,
+    rt.composite_arn,
+    rt.composite_rule,
+    rt.composite_fires_alone,
+    rt.composite_suppressor,
+    rt.composite_suppressed_by,
     al.threshold AS alarm_threshold,
     al.comparison_operator AS alarm_comparison,
     al.evaluation_periods AS alarm_evaluation_periods,
     al.datapoints_to_alarm AS alarm_datapoints_to_alarm,
     al.period AS alarm_period,
-    al.sns_actions AS alarm_sns_actions,
+    rt.notifier_sns_actions AS alarm_sns_actions,
     act.action_arn AS topic_action_arn,
     tp.topic_arn,
     tp.topic_name,
@@ -200,8 +257,11 @@ LEFT JOIN aws_cloudwatch_log_metric_filter AS mf
 LEFT JOIN wk_alarm AS al
   ON al.account_id = mf.account_id AND al.region = mf.region
  AND al.watched_metric = mf.metric_transformation_name
-LEFT JOIN LATERAL (SELECT unnest(coalesce(al.sns_actions, [NULL::VARCHAR])) AS action_arn) AS act
-  ON true
+-- Each way the alarm pages (itself, or a composite naming it) is a candidate of its own.
+LEFT JOIN wk_alarm_route AS rt
+  ON rt.account_id = al.account_id AND rt.region = al.region AND rt.alarm_arn = al.arn
+LEFT JOIN LATERAL (SELECT unnest(coalesce(rt.notifier_sns_actions, [NULL::VARCHAR])) AS action_arn)
+  AS act ON true
 -- The topic may be another account's: joined by ARN across the snapshot, so it is judged
 -- as its owner's collection saw it (an uncollected owner is an error, in verdicts.py).
 LEFT JOIN wk_topic AS tp ON tp.topic_arn = act.action_arn;
@@ -276,8 +336,6 @@ linked AS (
                         held := coalesce(json_type(j.filter_dimensions) <> 'OBJECT'
                                          OR len(json_keys(j.filter_dimensions)) = 0, true)
                                 AND j.alarm_dimension_count = 0),
-            struct_pack(link := 'alarm_actions_enabled', literal := false,
-                        held := coalesce(j.alarm_actions_enabled, false)),
             struct_pack(link := 'alarm_fires_on_one_event', literal := false,
                         held := coalesce(
                             coalesce(j.alarm_datapoints_to_alarm, j.alarm_evaluation_periods) = 1
@@ -289,6 +347,17 @@ linked AS (
                                 ELSE false END, false)),
             struct_pack(link := 'alarm_notifies_topic', literal := true,
                         held := len(coalesce(j.alarm_sns_actions, [])) > 0),
+            -- Through a composite: its rule must go to ALARM on this alarm alone (literal
+            -- too: else the literal profile would pass an AND-ed composite that never
+            -- fires), and nothing may mute its actions.
+            struct_pack(link := 'composite_fires_on_alarm', literal := true,
+                        held := j.composite_arn IS NULL
+                                OR coalesce(j.composite_fires_alone, false)),
+            struct_pack(link := 'composite_not_suppressed', literal := false,
+                        held := j.composite_arn IS NULL OR j.composite_suppressor IS NULL),
+            -- Of the alarm that notifies: the metric alarm itself, or its composite.
+            struct_pack(link := 'alarm_actions_enabled', literal := false,
+                        held := coalesce(j.alarm_actions_enabled, false)),
             struct_pack(link := 'topic_exists', literal := true,
                         held := j.topic_arn IS NOT NULL),
             -- NULL (cannot verify) when the topic's attributes or its key's manager
@@ -327,7 +396,9 @@ SELECT
     list_bool_and(s.held_flags) AS chain_holds,
     -- Nearest candidate first: a holding chain, then the longest run of held links, then
     -- (among filters failing alike) the filter most like the required pattern.
-    list_bool_and(s.held_flags)::INTEGER * 1000000
-        + (coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags))) * 1000
-        + round(s.filter_similarity * 999)::INTEGER AS candidate_rank
+    -- On a tie, the path through a composite alarm: it is how such an alarm is meant to page.
+    list_bool_and(s.held_flags)::INTEGER * 2000000
+        + (coalesce(list_position(s.held_flags, false) - 1, len(s.held_flags))) * 2000
+        + round(s.filter_similarity * 999)::INTEGER * 2
+        + (s.composite_arn IS NOT NULL)::INTEGER AS candidate_rank
 FROM scored AS s;

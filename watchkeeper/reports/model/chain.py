@@ -6,7 +6,7 @@ this module only lays the evidence out box by box.
 
 from __future__ import annotations
 
-from watchkeeper.queries.evidence import ChainObjects, LinkVerdict
+from watchkeeper.queries.evidence import ChainObjects, CompositeObject, LinkVerdict
 from watchkeeper.queries.links import BOXES, LINKS
 from watchkeeper.reports.model.display import field_text
 from watchkeeper.reports.model.types import ChainBox, LinkCheck, LinkState
@@ -25,6 +25,26 @@ _Shown = tuple[str | None, str | None, list[tuple[str, str]]]
 
 def _link_state(held: bool | None) -> LinkState:
     return "held" if held is True else "broken" if held is False else "unknown"
+
+
+def _through(composite: CompositeObject | None) -> list[tuple[str, str]]:
+    """The composite alarm the alarm notifies through, if any: it sends the notification,
+    so the actions and SNS rows that follow are its own."""
+    if composite is None:
+        return []
+    rows = [
+        ("notifies through composite", composite["name"]),
+        ("composite rule", composite["alarm_rule"]),
+    ]
+    if composite["actions_suppressor"]:
+        rows.append(
+            (
+                "actions suppressor",
+                f"{composite['actions_suppressor']} "
+                f"(suppressed now: {field_text(composite['actions_suppressed_by'])})",
+            )
+        )
+    return rows
 
 
 def _objects(chain: ChainObjects) -> dict[str, _Shown]:
@@ -77,6 +97,7 @@ def _objects(chain: ChainObjects) -> dict[str, _Shown]:
                     f"{t(alarm['datapoints_to_alarm'] or alarm['evaluation_periods'])}"
                     f" of {t(alarm['evaluation_periods'])} periods",
                 ),
+                *_through(alarm.get("composite")),
                 ("actions enabled", t(alarm["actions_enabled"])),
                 ("SNS actions", ", ".join(alarm["sns_actions"] or []) or "none"),
             ]
