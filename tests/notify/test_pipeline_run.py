@@ -108,7 +108,11 @@ def test_findings_exit_1_then_unchanged_run_is_not_mailed(
     cfg = write_config(tmp_path, proxy, inbox.port, "only_on_change = true")
     res = runner.invoke(cli_app, ["run", "--config", str(cfg)])
     assert res.exit_code == 1, res.output
-    assert "4.3 root_account_usage" in res.stdout  # the result table
+    # The summary view `check` prints: the grid, then the failing item grouped by account.
+    assert "123456789012  15/16  .  .  F  ." in res.stdout
+    assert "FAIL  4.3 · 123456789012: alarm `root_account_usage` has actions disabled" in (
+        res.stdout
+    )
     assert len(inbox.messages) == 1
     assert "has actions disabled" in body(inbox.messages[0].message, "html")
     # Nothing changed: the second run writes its folder but sends nothing.

@@ -85,6 +85,11 @@ OuOption = Annotated[
         "below it (repeatable); only these [all]",
     ),
 ]
+# `check` and `run`: the terminal view.
+AllResultsOption = Annotated[
+    bool,
+    typer.Option("--all", help="Table format: every result, one row each [a summary]"),
+]
 SINCE_HELP = "First day of the timeline (2026-07-01)"
 
 # --- what to collect (`collect` and `run`) -------------------------------------------------

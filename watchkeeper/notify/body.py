@@ -22,10 +22,11 @@ from watchkeeper import __version__
 from watchkeeper.notify.attachments import AttachmentPlan
 from watchkeeper.notify.runs import Change, RunDiff
 from watchkeeper.queries.results import STATUSES, CheckRun
-from watchkeeper.queries.summary import FAILING, FailureGroup, failure_groups
+from watchkeeper.queries.summary import FAILING, FailureGroup, Matrix, failure_groups, matrix
 
 GROUP_LIMIT = 25
 ACCOUNT_LIMIT = 20
+OU_LIMIT = 20
 CHANGE_LIMIT = 25
 # One reason can quote a whole CloudTrail record; the attachment has it verbatim.
 TEXT_LIMIT = 300
@@ -50,6 +51,9 @@ class Body:
     statuses: tuple[str, ...]
     accounts: list[AccountRow]  # the most failing first, at most ACCOUNT_LIMIT
     accounts_total: int
+    # Laid out by the rule the terminal and the report follow (queries.summary.matrix_kind):
+    # by account (the accounts list above is then every account), by OU, or per control.
+    matrix: Matrix
     groups: list[FailureGroup]  # at most GROUP_LIMIT
     groups_total: int
     failing_total: int  # failing results (fail and error), not groups
@@ -110,6 +114,7 @@ def build(
         statuses=STATUSES,
         accounts=accounts[:ACCOUNT_LIMIT],
         accounts_total=len(accounts),
+        matrix=matrix(run.results, ou_of or None),
         groups=groups[:GROUP_LIMIT],
         groups_total=len(groups),
         failing_total=sum(1 for r in run.results if r.status in FAILING),
@@ -123,6 +128,28 @@ def build(
         checked_at=run.checked_at.strftime("%Y-%m-%d %H:%M UTC"),
         collected_at=run.snapshot.collected_at.strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def _matrix_lines(m: Matrix) -> list[str]:
+    """Pass counts per OU (the first OU_LIMIT) or per control; nothing when by account, as
+    the accounts list already shows each one."""
+    if m.kind == "control":
+        lines = ["Passed per control:"]
+        lines += [
+            f"  {clip(f'{r.control_id} {r.topic}', 50):50} {r.total.passed}/{r.total.total}"
+            for r in m.rows
+        ]
+        return [*lines, ""]
+    if m.kind != "ou":
+        return []
+    lines = [f"Passed per OU ({len(m.columns)}):"]
+    for i, c in enumerate(m.columns[:OU_LIMIT]):
+        passed = sum(r.cells[i].passed for r in m.rows)
+        total = sum(r.cells[i].total for r in m.rows)
+        lines.append(f"  {clip(c.label, 50):50} {passed}/{total} ({c.accounts} accounts)")
+    if len(m.columns) > OU_LIMIT:
+        lines.append(f"  … and {len(m.columns) - OU_LIMIT} more OUs")
+    return [*lines, ""]
 
 
 @functools.cache  # one per process: composing tries up to five messages (attachments.py)
@@ -169,6 +196,7 @@ def text(body: Body) -> str:
         if body.accounts_more:
             lines.append(f"  … and {body.accounts_more} more accounts {body.rest_in}")
         lines.append("")
+    lines += _matrix_lines(body.matrix)
     if body.groups:
         lines.append(f"Failing items ({body.failing_total}), one line per account and reason:")
         lines += [
