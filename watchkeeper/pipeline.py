@@ -32,8 +32,10 @@ from watchkeeper.notify import (
 )
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports.redact import Redactor, report_redactor
 from watchkeeper.reports.render import ReportRequest, write_reports
 from watchkeeper.settings import CheckSettings, EmailSettings, RunSettings
+from watchkeeper.store import connect
 
 
 def dated_folder(root: Path, now: datetime | None = None) -> Path:
@@ -127,6 +129,15 @@ def email_run(
     return _send(db, run, settings, report_dir, diff, files, attestations)
 
 
+def _redactor(db: Path, run: CheckRun) -> Redactor:
+    """What the reports mask, for the body too (the organization's root e-mails included)."""
+    con = connect(db, read_only=True)
+    try:
+        return report_redactor(con, run)
+    finally:
+        con.close()
+
+
 def _send(
     db: Path,
     run: CheckRun,
@@ -142,7 +153,13 @@ def _send(
     if missing:
         files.update(write_report_files(db, run, report_dir, missing, attestations=attestations))
     composed = compose_within_limit(
-        run, settings, files, diff, report_dir, ou_of=ou_paths_of(db, run)
+        run,
+        settings,
+        files,
+        diff,
+        report_dir,
+        ou_of=ou_paths_of(db, run),
+        redactor=_redactor(db, run),
     )
     mode = composed.attachments.mode
     try:
