@@ -92,6 +92,9 @@ def write_report_files(
 # --- e-mail ---------------------------------------------------------------------------
 
 
+EMAIL_OFF = "not sent: e-mail is off (--no-email, or no recipients configured)"
+
+
 @dataclass(frozen=True)
 class EmailOutcome:
     sent: bool
@@ -284,7 +287,8 @@ def _write_manifest(
         "profile": run.profile,
         "summary": run.counts(),
         "files": {k: os.path.relpath(v, folder) for k, v in files.items()},
-        "email": None
+        # Always the same shape, so a reader tells "skipped" from "failed" by one key.
+        "email": {"sent": False, "detail": EMAIL_OFF, "error": None, "attachments": None}
         if email is None
         else {
             "sent": email.sent,

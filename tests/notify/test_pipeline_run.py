@@ -15,6 +15,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Account, Estate
 from tests.notify.conftest import SmtpFactory, body
 from watchkeeper.emulator import free_port
+from watchkeeper.pipeline import EMAIL_OFF
 from watchkeeper.queries.catalog import load_catalog
 
 runner = CliRunner()
@@ -144,6 +145,21 @@ def test_no_email_flag(
     cfg = write_config(tmp_path, proxy, free_port())
     res = runner.invoke(cli_app, ["run", "--config", str(cfg), "--quiet", "--no-email"])
     assert res.exit_code == 0, res.output
+    assert "sent via" not in res.stdout and "not delivered" not in res.output
+    (folder,) = run_folders(tmp_path)
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["email"] == {
+        "sent": False,
+        "detail": EMAIL_OFF,
+        "error": None,
+        "attachments": None,
+    }
+    assert manifest["exit_code"] == 0 and manifest["summary"]["pass"] == 16
+    # The reports are written all the same: [run] formats, named in the manifest.
+    assert sorted(manifest["files"]) == ["html", "json"]
+    report = json.loads((folder / manifest["files"]["json"]).read_text())
+    assert report["summary"]["pass"] == 16 and len(report["results"]) == 16
+    assert "cis-v5.0.0" in (folder / manifest["files"]["html"]).read_text()
 
 
 @pytest.mark.parametrize(
