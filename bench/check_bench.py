@@ -1,26 +1,34 @@
 """Check benchmark: all 16 controls over a synthetic snapshot inserted straight into DuckDB.
 
-    python -m bench.check_bench [--accounts 100] [--regions 17] [--runs 5]
+    python -m bench.check_bench [--accounts 100 300 1000] [--regions 17] [--runs 3]
+                                [--broken 0.05] [--code /work/main --code .]
 
 Each account has a multi-region trail (a shadow copy per region), its log group with the
 15 CIS filters plus noise filters, alarms, a topic with subscribers, and a hub per region;
-every third account has a broken link so both verdicts occur. Reports the median wall
-time of `check` (prepare + all controls + storing the results) and of the first, cold run
-(pattern coverage judged for the first time).
+every third account (or ``--broken`` share of them) has a broken link so both verdicts occur.
+
+Each check runs in a child process with one ``--code`` checkout first on PYTHONPATH; with
+several, they take turns on the same estate, so before/after figures come from one run.
+Reports per size and checkout the median over ``--runs`` of the check's wall time (prepare +
+all controls + storing the results), the child's CPU seconds and peak RSS (wait4), the first,
+cold run (pattern coverage judged for the first time), and the results hash of every run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from watchkeeper.queries.catalog import load_catalog
-from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.store import Collection, begin_snapshot, complete_snapshot
 
 ALL_REGIONS = [
@@ -225,44 +233,147 @@ def build(
     return col
 
 
+def _child(db: Path) -> None:
+    """Runs in the child, importing watchkeeper from the code under test: one check."""
+    import hashlib
+    import resource
+
+    from watchkeeper.queries.check import CheckRequest, check
+    from watchkeeper.queries.results import results_digest
+
+    t = time.perf_counter()
+    run = check(CheckRequest(db=db))
+    wall = time.perf_counter() - t
+    # The check's own peak, before the hashing below adds anything of the bench's.
+    check_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The results as `check --format json` lists them, hashed one result at a time so the
+    # bench holds no second copy of the run.
+    listed = hashlib.sha256()
+    for r in run.results:
+        listed.update(json.dumps(r.to_json(), sort_keys=True, default=str).encode() + b"\n")
+    figures = {
+        "check_s": round(wall, 3),
+        "counts": run.counts(),
+        "results_sha256": results_digest(run.results),
+        "results_json_sha256": listed.hexdigest(),
+        "check_peak_rss_mb": round(check_peak, 1),
+    }
+    print(json.dumps(figures))
+
+
+def _measure(db: Path, code: Path) -> dict[str, Any]:
+    """One check in a child process with ``code`` first on PYTHONPATH: its wall, CPU
+    seconds and peak RSS from wait4 (the machine is shared: CPU says more than wall)."""
+    env = dict(os.environ, PYTHONPATH=str(code))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(db)]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=code)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"check with {code} failed (exit {os.waitstatus_to_exitcode(status)})")
+    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    figures["process_wall_s"] = round(wall, 3)
+    figures["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
+    figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return figures
+
+
+def _estate(db: Path, accounts: int, regions: list[str], noise: int, broken: float | None) -> int:
+    col = build(accounts, regions, noise, broken_share=broken)
+    # Stand-in API objects about the size of real ones: the row's own columns.
+    for table_rows in col.tables.values():
+        for row in table_rows:
+            row["raw"] = json.dumps({k: v for k, v in row.items() if v is not None})
+    sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
+    complete_snapshot(db, sid, col)
+    return sum(len(v) for v in col.tables.values())
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--accounts", type=int, default=100)
+    ap.add_argument("--accounts", type=int, nargs="+", default=[100])
     ap.add_argument("--regions", type=int, default=17)
     ap.add_argument("--noise", type=int, default=5, help="extra filters per region")
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument(
+        "--broken", type=float, help="share of accounts broken (default: every third account)"
+    )
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        help="checkout to measure (repeat to compare side by side; default: this one)",
+    )
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--estate", type=Path, help="copy this estate database (one size) instead of building"
+    )
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    codes: list[Path] = args.code or [Path(__file__).resolve().parent.parent]
     regions = ALL_REGIONS[: args.regions]
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        t0 = time.perf_counter()
-        col = build(args.accounts, regions, args.noise)
-        sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
-        complete_snapshot(db, sid, col)
-        rows = sum(len(v) for v in col.tables.values())
-        print(f"inserted {rows} rows in {time.perf_counter() - t0:.1f}s", flush=True)
-        walls: list[float] = []
-        counts: dict[str, int] = {}
-        for i in range(args.runs + 1):
-            t = time.perf_counter()
-            run = check(CheckRequest(db=db))
-            walls.append(time.perf_counter() - t)
-            counts = run.counts()
-            print(f"run {i}: {walls[-1]:.3f}s {counts}", flush=True)
-    result: dict[str, Any] = {
-        "accounts": args.accounts,
-        "regions": len(regions),
-        "rows": rows,
-        "results_per_run": sum(counts.values()),
-        "counts": counts,
-        "cold_first_run_s": round(walls[0], 3),
-        "median_warm_s": round(statistics.median(walls[1:]), 3),
-        "warm_runs_s": [round(w, 3) for w in walls[1:]],
-    }
-    print(json.dumps(result, indent=2))
+    results: list[dict[str, Any]] = []
+    for n in args.accounts:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.duckdb"
+            t0 = time.perf_counter()
+            if args.estate:
+                shutil.copy(args.estate, db)
+                rows = 0  # not counted: built elsewhere
+            else:
+                rows = _estate(db, n, regions, args.noise, args.broken)
+            print(f"{n} accounts: {rows} rows in {time.perf_counter() - t0:.1f}s", flush=True)
+            # The first check judges pattern coverage into the store (cold); not in the median.
+            cold = {str(c): _measure(db, c) for c in codes}
+            runs: dict[str, list[dict[str, Any]]] = {str(c): [] for c in codes}
+            for i in range(args.runs):
+                # Interleaved, so the neighbours' load falls on both sides alike.
+                for c in codes:
+                    runs[str(c)].append(_measure(db, c))
+                    print(f"  run {i} {c}: {json.dumps(runs[str(c)][-1])}", flush=True)
+            for c in codes:
+                side = runs[str(c)]
+                digests = {r["results_sha256"] for r in side} | {cold[str(c)]["results_sha256"]}
+                results.append(
+                    {
+                        "accounts": n,
+                        "regions": len(regions),
+                        "rows": rows,
+                        "code": str(c),
+                        "counts": side[-1]["counts"],
+                        "cold_check_s": cold[str(c)]["check_s"],
+                        "median_check_s": _median(side, "check_s"),
+                        "median_process_wall_s": _median(side, "process_wall_s"),
+                        "median_cpu_s": _median(side, "cpu_s"),
+                        "median_peak_rss_mb": _median(side, "peak_rss_mb"),
+                        "cold_peak_rss_mb": cold[str(c)]["peak_rss_mb"],
+                        "results_sha256": sorted(digests),
+                        "results_json_sha256": sorted({r["results_json_sha256"] for r in side}),
+                    }
+                )
+    print(
+        "| accounts | code | check s (median) | CPU s | peak RSS MB | cold check s | "
+        "cold RSS MB | results sha256 |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['accounts']} | {r['code']} | {r['median_check_s']} | {r['median_cpu_s']} | "
+            f"{r['median_peak_rss_mb']} | {r['cold_check_s']} | {r['cold_peak_rss_mb']} | "
+            f"{','.join(d[:12] for d in r['results_sha256'])} |"
+        )
+    print(json.dumps(results, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

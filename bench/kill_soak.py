@@ -45,7 +45,7 @@ def main() -> None:
         proxy.add(Rule("sns", "ListSubscriptionsByTopic", delay=0.3))
         db = Path(tmp) / "soak.duckdb"
         t0 = time.perf_counter()
-        kill_trial(db, proxy.url, after=None)
+        kill_trial(proxy, db, after=None)
         full = time.perf_counter() - t0
         outcomes = {
             "killed_mid_collection": 0,
@@ -55,7 +55,7 @@ def main() -> None:
         complete, incomplete = assert_store_sound(db)
         for i in range(args.trials):
             before = time.perf_counter()
-            kill_trial(db, proxy.url, after=rng.uniform(0.1, full * 1.05))
+            kill_trial(proxy, db, rng.uniform(0.1, full * 1.05), wait_for=None)
             ran = time.perf_counter() - before
             now_complete, now_incomplete = assert_store_sound(db)
             if now_incomplete > incomplete:

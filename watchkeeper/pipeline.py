@@ -32,8 +32,10 @@ from watchkeeper.notify import (
 )
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports.redact import Redactor, report_redactor
 from watchkeeper.reports.render import ReportRequest, write_reports
 from watchkeeper.settings import CheckSettings, EmailSettings, RunSettings
+from watchkeeper.store import connect
 
 
 def dated_folder(root: Path, now: datetime | None = None) -> Path:
@@ -90,6 +92,9 @@ def write_report_files(
 # --- e-mail ---------------------------------------------------------------------------
 
 
+EMAIL_OFF = "not sent: e-mail is off (--no-email, or no recipients configured)"
+
+
 @dataclass(frozen=True)
 class EmailOutcome:
     sent: bool
@@ -127,6 +132,15 @@ def email_run(
     return _send(db, run, settings, report_dir, diff, files, attestations)
 
 
+def _redactor(db: Path, run: CheckRun) -> Redactor:
+    """What the reports mask, for the body too (the organization's root e-mails included)."""
+    con = connect(db, read_only=True)
+    try:
+        return report_redactor(con, run)
+    finally:
+        con.close()
+
+
 def _send(
     db: Path,
     run: CheckRun,
@@ -142,7 +156,13 @@ def _send(
     if missing:
         files.update(write_report_files(db, run, report_dir, missing, attestations=attestations))
     composed = compose_within_limit(
-        run, settings, files, diff, report_dir, ou_of=ou_paths_of(db, run)
+        run,
+        settings,
+        files,
+        diff,
+        report_dir,
+        ou_of=ou_paths_of(db, run),
+        redactor=_redactor(db, run),
     )
     mode = composed.attachments.mode
     try:
@@ -267,7 +287,8 @@ def _write_manifest(
         "profile": run.profile,
         "summary": run.counts(),
         "files": {k: os.path.relpath(v, folder) for k, v in files.items()},
-        "email": None
+        # Always the same shape, so a reader tells "skipped" from "failed" by one key.
+        "email": {"sent": False, "detail": EMAIL_OFF, "error": None, "attachments": None}
         if email is None
         else {
             "sent": email.sent,

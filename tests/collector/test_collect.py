@@ -627,7 +627,9 @@ def test_gc_is_eased_during_a_collection_and_restored_after(
     assert probe.seen and all(t[0] > before[0] for t in probe.seen)
     assert gc.get_threshold() == before
     # Restored on the way out of a failed run too.
-    with pytest.raises(Exception, match="role-name"):
+    from watchkeeper.collector import CollectorSetupError
+
+    with pytest.raises(CollectorSetupError, match="--organization needs --role-name"):
         collect(CollectRequest(db=db, organization=True, aws=AwsOptions(endpoint_url=proxy.url)))
     assert gc.get_threshold() == before
 

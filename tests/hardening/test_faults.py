@@ -122,21 +122,33 @@ def test_two_collections_at_once_both_land(estate: Estate, proxy: FaultProxy, db
         con.close()
 
 
-def kill_trial(db: Path, proxy_url: str, after: float | None) -> None:
-    """Start a collection and SIGKILL it ``after`` seconds later (None: let it finish)."""
+def kill_trial(
+    proxy: FaultProxy,
+    db: Path,
+    after: float | None,
+    wait_for: tuple[str, str] | None = ("cloudwatch", "DescribeAlarms"),
+) -> int:
+    """Start a collection and SIGKILL it ``after`` seconds past its first ``wait_for``
+    (service, operation) call, or past its start when None (``after`` None: let it finish);
+    its return code. DescribeAlarms comes after the snapshot was begun, so a kill counted
+    from there lands mid-collection, not before the process has started."""
+    seen = proxy.count(*wait_for) if wait_for else 0
     proc = subprocess.Popen(
-        collect_cmd(db, proxy_url, *REGIONS),
+        collect_cmd(db, proxy.url, *REGIONS),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),
     )
     if after is None:
-        proc.wait(timeout=120)
-        return
+        return proc.wait(timeout=120)
+    deadline = time.monotonic() + 120
+    while wait_for and proxy.count(*wait_for) == seen and proc.poll() is None:
+        assert time.monotonic() < deadline, "the collection never reached DescribeAlarms"
+        time.sleep(0.02)
     time.sleep(after)
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    return proc.wait()
 
 
 def assert_store_sound(db: Path) -> tuple[int, int]:
@@ -157,10 +169,15 @@ def assert_store_sound(db: Path) -> tuple[int, int]:
 
 def test_kills_at_random_points_leave_the_store_sound(estate: Estate, proxy: FaultProxy, db: Path):
     _seed(estate)
+    # Each DescribeAlarms waits, so the collection is still running when the kill comes.
     proxy.add(Rule("cloudwatch", "DescribeAlarms", delay=0.3))
     rng = random.Random(11)
-    kill_trial(db, proxy.url, after=None)  # one run to completion first
-    for _ in range(4):
-        kill_trial(db, proxy.url, after=rng.uniform(0.3, 2.0))
-    complete, _ = assert_store_sound(db)
-    assert complete >= 1
+    assert kill_trial(proxy, db, after=None) == 0  # one run to completion first
+    # The first kill at the first DescribeAlarms call (certainly mid-collection), the others
+    # at random points after it (a kill may land in a batch write or after the end).
+    codes = [kill_trial(proxy, db, after=d) for d in (0.0, *(rng.uniform(0, 1.5) for _ in "abc"))]
+    assert codes[0] == -signal.SIGKILL and set(codes) <= {0, -signal.SIGKILL}, codes
+    complete, incomplete = assert_store_sound(db)
+    # Every killed collection left its snapshot incomplete; every other one completed.
+    assert incomplete == codes.count(-signal.SIGKILL) >= 1, codes
+    assert complete == 1 + codes.count(0), codes

@@ -15,6 +15,7 @@ from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Account, Estate
 from tests.notify.conftest import SmtpFactory, body
 from watchkeeper.emulator import free_port
+from watchkeeper.pipeline import EMAIL_OFF
 from watchkeeper.queries.catalog import load_catalog
 
 runner = CliRunner()
@@ -108,7 +109,11 @@ def test_findings_exit_1_then_unchanged_run_is_not_mailed(
     cfg = write_config(tmp_path, proxy, inbox.port, "only_on_change = true")
     res = runner.invoke(cli_app, ["run", "--config", str(cfg)])
     assert res.exit_code == 1, res.output
-    assert "4.3 root_account_usage" in res.stdout  # the result table
+    # The summary view `check` prints: the grid, then the failing item grouped by account.
+    assert "123456789012  15/16  .  .  F  ." in res.stdout
+    assert "FAIL  4.3 · 123456789012: alarm `root_account_usage` has actions disabled" in (
+        res.stdout
+    )
     assert len(inbox.messages) == 1
     assert "has actions disabled" in body(inbox.messages[0].message, "html")
     # Nothing changed: the second run writes its folder but sends nothing.
@@ -140,6 +145,21 @@ def test_no_email_flag(
     cfg = write_config(tmp_path, proxy, free_port())
     res = runner.invoke(cli_app, ["run", "--config", str(cfg), "--quiet", "--no-email"])
     assert res.exit_code == 0, res.output
+    assert "sent via" not in res.stdout and "not delivered" not in res.output
+    (folder,) = run_folders(tmp_path)
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["email"] == {
+        "sent": False,
+        "detail": EMAIL_OFF,
+        "error": None,
+        "attachments": None,
+    }
+    assert manifest["exit_code"] == 0 and manifest["summary"]["pass"] == 16
+    # The reports are written all the same: [run] formats, named in the manifest.
+    assert sorted(manifest["files"]) == ["html", "json"]
+    report = json.loads((folder / manifest["files"]["json"]).read_text())
+    assert report["summary"]["pass"] == 16 and len(report["results"]) == 16
+    assert "cis-v5.0.0" in (folder / manifest["files"]["html"]).read_text()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from watchkeeper.cli.errors import ExitCode, user_errors
 from watchkeeper.cli.notes import note_renamed_keys
 from watchkeeper.cli.options import (
     AccountFilterOption,
+    AllResultsOption,
     AttestationsOption,
     BenchmarkOption,
     ConfigOption,
@@ -54,10 +55,7 @@ def check(
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 on: fail (fail or error), error (error only), never")
     ] = "fail",
-    all_results: Annotated[
-        bool,
-        typer.Option("--all", help="Table format: every result, one row each [a summary]"),
-    ] = False,
+    all_results: AllResultsOption = False,
 ) -> None:
     """Judge the CIS monitoring controls on a snapshot and store the verdicts."""
     from watchkeeper.queries.check import CheckRequest

@@ -20,6 +20,7 @@ from watchkeeper.cli.options import (
     ORGANIZATION_HELP,
     STRICTNESS_HELP,
     AccountsOption,
+    AllResultsOption,
     AttestationsOption,
     BenchmarkOption,
     CheckProfileAliasOption,
@@ -34,8 +35,9 @@ from watchkeeper.cli.options import (
     RoleNameOption,
     StrictnessOption,
 )
-from watchkeeper.cli.output import err, out, print_collection_errors, print_results, progress
+from watchkeeper.cli.output import err, out, print_collection_errors, progress
 from watchkeeper.cli.registry import add_commands
+from watchkeeper.cli.summary_view import print_all_results, print_summary
 from watchkeeper.config import load_file, resolve_db
 from watchkeeper.reports import REPORT_FORMATS
 
@@ -236,6 +238,7 @@ def run(
     ses_region: SesRegionOption = None,
     ses_endpoint_url: SesEndpointOption = None,
     quiet: QuietOption = False,
+    all_results: AllResultsOption = False,
 ) -> None:
     """collect → check → report → e-mail in one command, for cron, systemd timers and CI.
     Exit 0 all pass, 1 findings or collection errors, 2 usage/setup error, 3 not delivered."""
@@ -284,13 +287,14 @@ def run(
     reporter = reporter_for(quiet, err)
     with progress(reporter):
         outcome = run_job(job, reporter)
-    _print_run(outcome, quiet)
+    _print_run(outcome, quiet, all_results)
     raise typer.Exit(ExitCode(outcome.exit_code))
 
 
-def _print_run(outcome: RunOutcome, quiet: bool) -> None:
+def _print_run(outcome: RunOutcome, quiet: bool, all_results: bool) -> None:
     if not quiet:
-        print_results(outcome.run, only_failing=True)
+        # The view `check` prints: it reads at 80 columns at any number of accounts.
+        (print_all_results if all_results else print_summary)(outcome.run)
     counts = outcome.run.counts()
     out.print(
         f"run {outcome.run.run_id}: snapshot {outcome.collected.snapshot.snapshot_id}, "

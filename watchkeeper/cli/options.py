@@ -89,6 +89,11 @@ RegionFilterOption = Annotated[
     list[str] | None,
     typer.Option("--region", "-r", help="Region (repeatable); only these [all]"),
 ]
+# `check` and `run`: the terminal view.
+AllResultsOption = Annotated[
+    bool,
+    typer.Option("--all", help="Table format: every result, one row each [a summary]"),
+]
 SINCE_HELP = "First day of the timeline (2026-07-01)"
 
 # --- what to collect (`collect` and `run`) -------------------------------------------------

@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
-from watchkeeper.queries.results import STATUS_ORDER, CheckRun, control_sort_key
+from watchkeeper.queries.results import CheckRun
 
 if TYPE_CHECKING:
     from watchkeeper.collector import Reporter
@@ -62,25 +60,3 @@ def header_line(run: CheckRun) -> str:
 
 def print_header(run: CheckRun, console: Console = out) -> None:
     console.print(Text(header_line(run), style="bold"))
-
-
-def print_results(run: CheckRun, *, only_failing: bool = False, console: Console = out) -> None:
-    """Failing items first; readable at a glance, coloured on a terminal."""
-    table = Table(title=f"{run.benchmark} · snapshot {run.snapshot.id} · {run.profile} profile")
-    table.add_column("control", no_wrap=True)
-    table.add_column("account", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("reason", overflow="fold")
-    shown = [r for r in run.results if not only_failing or r.status in ("fail", "error")]
-    for r in sorted(
-        shown, key=lambda r: (STATUS_ORDER[r.status], r.account_id, control_sort_key(r.control_id))
-    ):
-        table.add_row(
-            f"{r.control_id} {r.topic}",
-            r.account_id,
-            f"[{STATUS_STYLE[r.status]}]{r.status.upper()}[/]",
-            escape(r.reason),
-        )
-    if shown:
-        console.print(table)
-    print_counts(run, console)

@@ -4,8 +4,9 @@ At 1,000 accounts a body listing every account and failing result would be megab
 no one reads and that relays refuse. It holds the counts, what changed since the previous run
 (the first :data:`CHANGE_LIMIT` changes), the accounts with the most failures (the first
 :data:`ACCOUNT_LIMIT`), and the failing items grouped one line per account and reason across
-controls (the first :data:`GROUP_LIMIT`); each list ends with how many more the attachment
-or the report folder holds. Free text (reasons, titles) is clipped to :data:`TEXT_LIMIT`.
+controls (at most :data:`GROUP_LIMIT`, of which error groups keep :data:`ERROR_GROUP_SHARE`
+however many accounts fail); each list ends with how many more the attachment or the report
+folder holds. Free text (reasons, titles) is clipped to :data:`TEXT_LIMIT`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from watchkeeper import __version__
 from watchkeeper.notify.attachments import AttachmentPlan
 from watchkeeper.notify.runs import Change, RunDiff
 from watchkeeper.queries.results import STATUSES, CheckRun
-from watchkeeper.queries.summary import FAILING, FailureGroup, failure_groups
+from watchkeeper.queries.summary import FAILING, FailureGroup, Matrix, failure_groups, matrix
 
 GROUP_LIMIT = 25
+# Of GROUP_LIMIT, the lines kept for error groups (when there are that many): at 1,000
+# accounts the fail groups alone would fill the body, and an error (a region or account that
+# could not be read) must not vanish behind them. Either status takes the other's unused lines.
+ERROR_GROUP_SHARE = 10
 ACCOUNT_LIMIT = 20
+OU_LIMIT = 20
 CHANGE_LIMIT = 25
 # One reason can quote a whole CloudTrail record; the attachment has it verbatim.
 TEXT_LIMIT = 300
@@ -50,7 +56,10 @@ class Body:
     statuses: tuple[str, ...]
     accounts: list[AccountRow]  # the most failing first, at most ACCOUNT_LIMIT
     accounts_total: int
-    groups: list[FailureGroup]  # at most GROUP_LIMIT
+    # Laid out by the rule the terminal and the report follow (queries.summary.matrix_kind):
+    # by account (the accounts list above is then every account), by OU, or per control.
+    matrix: Matrix
+    groups: list[FailureGroup]  # at most GROUP_LIMIT (bounded_groups: errors keep a share)
     groups_total: int
     failing_total: int  # failing results (fail and error), not groups
     diff: RunDiff | None
@@ -84,6 +93,16 @@ def _accounts(run: CheckRun) -> list[AccountRow]:
     return sorted(rows, key=lambda a: (-a.counts["fail"] - a.counts["error"], a.account_id))
 
 
+def bounded_groups(groups: list[FailureGroup], limit: int = GROUP_LIMIT) -> list[FailureGroup]:
+    """At most ``limit`` groups: fail groups first, then error groups, each within its share
+    (``ERROR_GROUP_SHARE`` for errors, the rest for fails)."""
+    fails = [g for g in groups if g.status == "fail"]
+    errors = [g for g in groups if g.status != "fail"]
+    n_errors = min(len(errors), max(ERROR_GROUP_SHARE, limit - len(fails)), limit)
+    n_fails = min(len(fails), limit - n_errors)
+    return fails[:n_fails] + errors[:n_errors]
+
+
 def _rest_in(plan: AttachmentPlan, report_dir: Path | None) -> str:
     if plan.mode == "full" and plan.files:
         return "in the attached report"
@@ -110,7 +129,8 @@ def build(
         statuses=STATUSES,
         accounts=accounts[:ACCOUNT_LIMIT],
         accounts_total=len(accounts),
-        groups=groups[:GROUP_LIMIT],
+        matrix=matrix(run.results, ou_of or None),
+        groups=bounded_groups(groups),
         groups_total=len(groups),
         failing_total=sum(1 for r in run.results if r.status in FAILING),
         diff=diff,
@@ -123,6 +143,28 @@ def build(
         checked_at=run.checked_at.strftime("%Y-%m-%d %H:%M UTC"),
         collected_at=run.snapshot.collected_at.strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def _matrix_lines(m: Matrix) -> list[str]:
+    """Pass counts per OU (the first OU_LIMIT) or per control; nothing when by account, as
+    the accounts list already shows each one."""
+    if m.kind == "control":
+        lines = ["Passed per control:"]
+        lines += [
+            f"  {clip(f'{r.control_id} {r.topic}', 50):50} {r.total.passed}/{r.total.total}"
+            for r in m.rows
+        ]
+        return [*lines, ""]
+    if m.kind != "ou":
+        return []
+    lines = [f"Passed per OU ({len(m.columns)}):"]
+    for i, c in enumerate(m.columns[:OU_LIMIT]):
+        passed = sum(r.cells[i].passed for r in m.rows)
+        total = sum(r.cells[i].total for r in m.rows)
+        lines.append(f"  {clip(c.label, 50):50} {passed}/{total} ({c.accounts} accounts)")
+    if len(m.columns) > OU_LIMIT:
+        lines.append(f"  … and {len(m.columns) - OU_LIMIT} more OUs")
+    return [*lines, ""]
 
 
 @functools.cache  # one per process: composing tries up to five messages (attachments.py)
@@ -169,6 +211,7 @@ def text(body: Body) -> str:
         if body.accounts_more:
             lines.append(f"  … and {body.accounts_more} more accounts {body.rest_in}")
         lines.append("")
+    lines += _matrix_lines(body.matrix)
     if body.groups:
         lines.append(f"Failing items ({body.failing_total}), one line per account and reason:")
         lines += [

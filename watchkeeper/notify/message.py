@@ -15,7 +15,7 @@ from watchkeeper.notify.delivery import SES_MAX_BYTES
 from watchkeeper.notify.errors import EmailError
 from watchkeeper.notify.runs import RunDiff
 from watchkeeper.queries.results import CheckRun
-from watchkeeper.reports.redact import redact_run
+from watchkeeper.reports.redact import Redactor, redact_run
 from watchkeeper.settings import EmailSettings
 
 
@@ -91,15 +91,18 @@ def compose_within_limit(
     report_dir: Path | None = None,
     now: datetime | None = None,
     ou_of: Mapping[str, str] | None = None,
+    redactor: Redactor | None = None,
 ) -> Composed:
     """The message with the ``settings.attach`` formats from ``files``, or the first smaller
     stand-in for them (notify/attachments.py) that keeps the encoded message within
     ``settings.max_message_bytes``. When nothing fits, the last (the body alone) is sent:
     the body is bounded, so only a limit of a few KB gets there. ``ou_of`` (account → OU
-    path, :func:`~watchkeeper.notify.runs.ou_paths_of`) labels the failure groups."""
+    path, :func:`~watchkeeper.notify.runs.ou_paths_of`) labels the failure groups;
+    ``redactor`` (reports.redact.report_redactor) masks what the store knows beyond the run's
+    own subscriber endpoints (the organization's root e-mail addresses)."""
     files = files or {}
     # The body travels as far as the attachments: mask subscriber endpoints the same way.
-    run = redact_run(run)
+    run = redact_run(run, redactor)
     if "pdf" in settings.attach and "pdf" not in files:
         raise EmailError("no PDF report to attach (the report was not rendered)")
     attach = {f: files[f] for f in settings.attach if f in files}

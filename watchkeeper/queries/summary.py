@@ -209,29 +209,38 @@ def _ou_label(path: str) -> str:
     return path
 
 
+def matrix_kind(
+    accounts: int, has_ou_data: bool, *, max_account_columns: int = MAX_ACCOUNT_COLUMNS
+) -> MatrixKind:
+    """The one rule for every matrix (terminal, e-mail, report): by account up to
+    ``max_account_columns`` accounts (a reader wants each one then), else by OU when the
+    snapshot has organization data, else per control only."""
+    if accounts <= max_account_columns:
+        return "account"
+    return "ou" if has_ou_data else "control"
+
+
 def matrix(
     results: Sequence[Result],
     ou_of: Mapping[str, str] | None = None,
     *,
     max_account_columns: int = MAX_ACCOUNT_COLUMNS,
 ) -> Matrix:
-    """By account up to ``max_account_columns`` accounts (a reader wants names then), else
-    by OU when ``ou_of`` has placements, else per control only."""
+    """Pass counts laid out as :func:`matrix_kind` decides (``ou_of``: the placements)."""
     accounts = sorted({r.account_id for r in results})
-    if len(accounts) <= max_account_columns:
-        kind: MatrixKind = "account"
+    kind = matrix_kind(len(accounts), bool(ou_of), max_account_columns=max_account_columns)
+    if kind == "account":
         column_of = {a: a for a in accounts}
         keys = accounts
-    elif ou_of:
+    elif kind == "ou" and ou_of:
         # Here, not at the top: queries.org brings DuckDB, which rendering a run without
         # organization data (and `check`'s start-up) does without.
         from watchkeeper.queries.org import UNPLACED
 
-        kind = "ou"
         column_of = {a: ou_of.get(a, UNPLACED) for a in accounts}
         keys = sorted(set(column_of.values()), key=lambda k: (k == UNPLACED, k))
     else:
-        kind, column_of, keys = "control", {}, []
+        column_of, keys = {}, []
     members: dict[str, int] = defaultdict(int)
     for key in column_of.values():
         members[key] += 1

@@ -10,7 +10,8 @@ other URLs and addresses (a counterexample CloudTrail record, an attestation's e
 are evidence and stay verbatim. ``redact_text`` is the pattern-based masking it builds on.
 
 :func:`report_redactor` gathers the endpoints a report must mask (those the run's evidence
-names and those its snapshots collected); :func:`redact_run` masks them in a whole run.
+names and those its snapshots collected, and the organization's root e-mail addresses);
+:func:`redact_run` masks them in a whole run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "mask_endpoint",
     "mask_phone",
     "mask_url",
+    "organization_emails",
     "redact_json",
     "redact_run",
     "redact_text",
@@ -155,14 +157,29 @@ def snapshot_endpoints(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int]) 
     return {str(r[0]) for r in rows}
 
 
+def organization_emails(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int]) -> set[str]:
+    """The root user e-mail addresses of the organization's accounts in these snapshots:
+    personal or team addresses that can reset the root password, so masked like endpoints."""
+    rows = con.execute(
+        "SELECT DISTINCT email FROM history.aws_organizations_account "
+        "WHERE list_contains(?, snapshot_id) AND email IS NOT NULL",
+        [[int(i) for i in snapshot_ids]],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def report_snapshot_ids(run: CheckRun) -> list[int]:
     """The snapshots a report of ``run`` reads: the judged one and any it merged."""
     return sorted({*run.snapshot_ids, run.snapshot.id})
 
 
 def report_redactor(con: duckdb.DuckDBPyConnection, run: CheckRun) -> Redactor:
-    """Masks every subscriber endpoint the run or its snapshots name."""
-    return Redactor(run_endpoints(run) | snapshot_endpoints(con, report_snapshot_ids(run)))
+    """Masks every subscriber endpoint the run or its snapshots name, and the snapshots'
+    organization root e-mail addresses."""
+    ids = report_snapshot_ids(run)
+    return Redactor(
+        run_endpoints(run) | snapshot_endpoints(con, ids) | organization_emails(con, ids)
+    )
 
 
 def redact_run(run: CheckRun, redactor: Redactor | None = None) -> CheckRun:

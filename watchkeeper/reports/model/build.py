@@ -23,9 +23,10 @@ from watchkeeper.queries.check import sql_text
 from watchkeeper.queries.evidence import CollectionErrorRow
 from watchkeeper.queries.org import OrgPlacement, placements
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
+from watchkeeper.queries.summary import matrix_kind
 from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.fixes import remediation_rows
-from watchkeeper.reports.model.matrix import PER_ACCOUNT_MATRIX, account_rows, org_matrix
+from watchkeeper.reports.model.matrix import account_rows, org_matrix
 from watchkeeper.reports.model.passing import pass_groups
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
@@ -133,9 +134,10 @@ def summary_of(
     result that is not a pass."""
     by_pair = {(r.control_id, r.account_id): r for r in run.results}
     columns = [MatrixColumn(cid, controls[cid].title, anchor("c", cid)) for cid in judged]
-    few = len(account_ids) <= PER_ACCOUNT_MATRIX
+    kind = matrix_kind(len(account_ids), bool(org))  # the terminal's and e-mail's rule too
+    few = kind == "account"
     rows = account_rows(by_pair, judged, accounts, account_ids) if few else []
-    matrix = org_matrix(run.results, judged, accounts, account_ids, org) if org or not few else None
+    matrix = org_matrix(run.results, judged, accounts, account_ids, org) if not few else None
     failing = [
         FailingItem(
             r.control_id,
