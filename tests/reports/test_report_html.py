@@ -126,22 +126,25 @@ def test_cover_shows_hashes_and_snapshot(doc: Node, scenario: Scenario):
     text = cover.all_text()
     assert scenario.run.snapshot.sha256 and scenario.run.snapshot.sha256 in text
     hashes = {n.attrs["id"]: n.all_text() for n in cover.find_all("td") if "id" in n.attrs}
-    assert len(hashes["results-sha256"].strip()) == 64  # the redacted verdicts' (see below)
+    assert len(hashes["results-sha256"].strip()) == 64  # the verdicts' as checked (see below)
     assert GOOD in text and BAD in text and "cis-v5.0.0" in text
 
 
-def test_cover_results_hash_is_the_digest_of_the_check_results(scenario: Scenario):
-    """Unredacted, the cover's results hash is the check's: SHA-256 over one canonical JSON
-    line per result (sorted keys), in the run's order — computed here, not by the code."""
+@pytest.mark.parametrize("redact", [False, True], ids=["plain", "redacted"])
+def test_cover_results_hash_is_the_digest_of_the_check_results(scenario: Scenario, redact: bool):
+    """The cover's results hash is the check's, redacted or not (masking endpoints must not
+    break the tie to `check --format json`): SHA-256 over one canonical JSON line per result
+    (sorted keys), in the run's order — computed here, not by the code."""
     digest = hashlib.sha256()
     for r in scenario.run.results:
         record = {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
         digest.update(json.dumps(record, sort_keys=True, default=str).encode() + b"\n")
     con = connect(scenario.db, read_only=True)
     try:
-        model = build_report(con, scenario.run, load_catalog(), False, None)
+        model = build_report(con, scenario.run, load_catalog(), redact, None)
     finally:
         con.close()
+    assert model.cover.redacted is redact
     sections = parse(render_html(model)).find_all("section")
     cover = next(n for n in sections if n.attrs.get("id") == "cover")
     shown = {n.attrs["id"]: n.all_text() for n in cover.find_all("td") if "id" in n.attrs}

@@ -67,6 +67,12 @@ class CheckRun:
     # Account id → OU path ("Root/Workloads/Prod") when the snapshot holds organization data,
     # for grouping on the terminal; not part of the JSON contract, so not in to_json().
     ou_paths: Mapping[str, str] = field(default_factory=dict)
+    # The digest of the verdicts as checked, kept when a report masks them (redact_run): the
+    # hash that ties a redacted report to `check --format json` and the stored check run.
+    checked_sha256: str | None = None
+
+    def digest(self) -> str:
+        return self.checked_sha256 or results_digest(self.results)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)
@@ -83,7 +89,7 @@ class CheckRun:
             "snapshot": self.snapshot.to_json(),
             "snapshot_ids": self.snapshot_ids,
             "summary": self.counts(),
-            "results_sha256": results_digest(self.results),
+            "results_sha256": self.digest(),
             "results": [r.to_json() for r in self.results],
         }
 

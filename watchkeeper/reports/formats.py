@@ -8,7 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from watchkeeper.queries.evidence import failed_link_of
-from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result
 
 FORMATS = ("json", "csv", "junit", "markdown")
 
@@ -133,7 +133,7 @@ def to_markdown(run: CheckRun) -> str:
         f"## watchkeeper: {run.benchmark} ({run.profile} profile)",
         "",
         f"Snapshot {run.snapshot.id} collected {run.snapshot.collected_at:%Y-%m-%d %H:%M UTC}, "
-        f"sha256 `{run.snapshot.sha256}`; results sha256 `{results_digest(run.results)}`.",
+        f"sha256 `{run.snapshot.sha256}`; results sha256 `{run.digest()}`.",
         "",
         " · ".join(f"**{n}** {s}" for s, n in counts.items()),
         "",

@@ -195,4 +195,4 @@ def redact_run(run: CheckRun, redactor: Redactor | None = None) -> CheckRun:
         )
         for r in run.results
     ]
-    return CheckRun(**{**run.__dict__, "results": results})
+    return CheckRun(**{**run.__dict__, "results": results, "checked_sha256": run.digest()})

@@ -22,7 +22,7 @@ from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.check import sql_text
 from watchkeeper.queries.evidence import CollectionErrorRow
 from watchkeeper.queries.org import OrgPlacement, placements
-from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
+from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result
 from watchkeeper.queries.summary import matrix_kind
 from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.fixes import remediation_rows
@@ -117,7 +117,7 @@ def _cover(
         tool_version=__version__,
         run_id=run.run_id,
         snapshot_sha256=run.snapshot.sha256,
-        results_sha256=results_digest(run.results),
+        results_sha256=run.digest(),
         redacted=redacted,
     )
 
