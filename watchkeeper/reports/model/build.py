@@ -25,7 +25,7 @@ from watchkeeper.queries.org import OrgPlacement, placements
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result, results_digest
 from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.matrix import PER_ACCOUNT_MATRIX, account_rows, org_matrix
-from watchkeeper.reports.model.passing import pass_groups
+from watchkeeper.reports.model.passing import pass_groups, usual_chains
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
 from watchkeeper.reports.model.sections import control_sections, error_rows
@@ -289,6 +289,7 @@ def build_report(
         run, b.judged, b.controls, b.accounts, raw, b.redactor, shown=_exception
     )
     order = {cid: i for i, cid in enumerate(b.judged)}
+    usual = usual_chains(run.results, order)
     return ReportModel(
         cover=b.cover,
         summary=summary,
@@ -298,5 +299,6 @@ def build_report(
         rerun_commands=rerun_commands(run),
         views_sql=views_sql(),
         run=run,
-        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes),
+        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes, usual),
+        usual_chains=usual,
     )
