@@ -1,20 +1,26 @@
 """Report benchmark (issue 12): the main report and the evidence packs at organisation scale.
 
-    python -m bench.report_bench --accounts 1000 [--code /work/main] [--no-pdf] [--packs all]
+    python -m bench.report_bench --accounts 1000 [--code DIR ...] [--stages html,pdf,packs]
+        [--packs 50]
 
 Builds the synthetic snapshot of bench/check_bench.py with every account's chain correct
-and 5 % of the accounts (evenly spread) broken in one link of one control, then runs each
-stage in a child process with the code under test first on PYTHONPATH (``--code``: this
-checkout by default, or e.g. /work/main for the figures before a change):
+and 5 % of the accounts (evenly spread) broken in one link of one control. Then:
 
-- ``html``:  check, then the main report as HTML;
-- ``pdf``:   check, then the main report as PDF (pages counted with pypdf);
-- ``packs``: check, then the evidence packs (HTML + PDF) of ``--packs`` accounts.
+- ``check``: one child process runs the check (the code of the first ``--code``) and
+  stores the run as a pickle: its wall, CPU and peak RSS are the check's own (DuckDB);
+- for each ``--code`` (this checkout by default; give two, e.g. the commit before a
+  change and this checkout, for before/after figures side by side in one run), a fresh
+  child process per stage loads that run and renders, with that code first on PYTHONPATH:
+  ``html`` the main report as HTML; ``pdf`` the main report as PDF (pages counted with
+  pypdf); ``packs`` the evidence packs (HTML + PDF) of the first ``--packs`` accounts,
+  with the per-pack figures extrapolated to every account (and labelled so).
 
-Each stage reports the child's wall and CPU time (the check's share of the wall too) and
-the peak RSS of the largest process (the child or a PDF worker it waited for, from wait4).
-Targets at 1,000 accounts on 2 cores: main HTML < 5 s; main PDF < 60 s with peak RSS
-< 1 GB; packs for all 1,000 accounts < 15 min.
+Each render stage reports wall and CPU seconds of the child and of the PDF workers it
+reaped (wait4), and the peak RSS of the largest of those processes: the render's own,
+apart from the check's. ``command_*`` adds the check's figures to a stage's (the whole
+``watchkeeper report`` command, as two steps). On a shared machine CPU seconds say more
+than wall. Targets at 1,000 accounts on 2 cores: main HTML < 5 s; main PDF < 60 s with
+peak RSS < 1 GB; packs for all 1,000 accounts < 15 min; the main report ≤ 120 pages.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -30,32 +37,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-STAGES = ("html", "pdf", "packs")
+RENDER_STAGES = ("html", "pdf", "packs")
 
 
-def _child(stage: str, db: Path, out: Path, packs: int, workers: int) -> None:
-    """Runs in the child, importing watchkeeper from the code under test."""
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _child_check(db: Path, run_file: Path) -> dict[str, Any]:
     from watchkeeper.queries.check import CheckRequest, check
+
+    run = check(CheckRequest(db=db))
+    run_file.write_bytes(pickle.dumps(run))
+    return {"counts": run.counts()}
+
+
+def _child_render(stage: str, db: Path, run_file: Path, out: Path, packs: int) -> dict[str, Any]:
+    """Runs in the child, importing watchkeeper from the code under test."""
     from watchkeeper.reports.render import ReportRequest, write_reports
 
+    run = pickle.loads(run_file.read_bytes())
+    figures: dict[str, Any] = {"rss_run_loaded_mb": _rss_mb()}
     t = time.perf_counter()
-    run = check(CheckRequest(db=db))
-    figures: dict[str, Any] = {"check_s": round(time.perf_counter() - t, 3)}
-    figures["counts"] = run.counts()
-    # The check's own peak (DuckDB), so the report's share of the stage's peak shows.
-    figures["rss_after_check_mb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-    )
-    t, cpu = time.perf_counter(), time.process_time()
     if stage == "packs":
         accounts = sorted({r.account_id for r in run.results})[:packs]
         request = ReportRequest(
-            db=db,
-            formats=("html", "pdf"),
-            output_dir=out,
-            run=run,
-            accounts=tuple(accounts),  # packs: absent before issue 12
-            workers=workers,
+            db=db, formats=("html", "pdf"), output_dir=out, run=run, accounts=tuple(accounts)
         )
         written = write_reports(request)
         figures["packs"] = len(accounts)
@@ -66,45 +73,48 @@ def _child(stage: str, db: Path, out: Path, packs: int, workers: int) -> None:
         figures["bytes"] = path.stat().st_size
         figures["file"] = str(path)
     figures["report_s"] = round(time.perf_counter() - t, 3)
-    # This process only (not PDF workers): the report's own CPU, apart from the check's.
-    figures["report_cpu_s"] = round(time.process_time() - cpu, 3)
-    print(json.dumps(figures))
+    return figures
 
 
-def _run_stage(
-    stage: str, db: Path, out: Path, code: Path, packs: int, workers: int
-) -> dict[str, Any]:
+def _spawn(args: list[str], code: Path) -> tuple[dict[str, Any], float, Any]:
     env = dict(os.environ, PYTHONPATH=str(code))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", stage, "--db", str(db)]
-    cmd += ["--out", str(out), "--packs", str(packs), "--workers", str(workers)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
     stdout = proc.stdout.read() if proc.stdout else ""
-    # wait4: this child's own rusage; ru_maxrss is the largest process among it and the
-    # workers it reaped (KiB on Linux).
+    # wait4: this child's own rusage, including the workers it reaped; ru_maxrss is the
+    # largest process among them (KiB on Linux).
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"stage {stage} failed with exit code {proc.returncode}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args[:2])} failed with exit code {status}")
     figures: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     figures["wall_s"] = round(wall, 3)
-    figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
-    # CPU seconds of the child and the workers it reaped: on a shared machine the wall
-    # time says as much about the neighbours as about the code.
     figures["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
-    if stage == "pdf":
-        from pypdf import PdfReader
+    figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return figures, wall, usage
 
+
+def _render_stage(
+    stage: str, db: Path, run_file: Path, out: Path, code: Path, packs: int, total: int
+) -> dict[str, Any]:
+    args = ["--child", stage, "--db", str(db), "--run-file", str(run_file)]
+    figures, _, _ = _spawn([*args, "--out", str(out), "--packs", str(packs)], code)
+    from pypdf import PdfReader
+
+    if stage == "pdf":
         figures["pages"] = len(PdfReader(figures["file"]).pages)
     if stage == "packs" and figures["packs"]:
-        figures["s_per_pack"] = round(figures["report_s"] / figures["packs"], 3)
-        figures["packs_per_min"] = round(60 * figures["packs"] / figures["report_s"], 1)
+        n = figures["packs"]
+        figures["s_per_pack"] = round(figures["report_s"] / n, 3)
+        figures["cpu_s_per_pack"] = round(figures["cpu_s"] / n, 3)
+        figures["packs_per_min"] = round(60 * n / figures["report_s"], 1)
+        # Extrapolated, not measured: the per-pack figures times every account.
+        figures[f"est_wall_s_all_{total}"] = round(figures["report_s"] / n * total, 1)
+        figures[f"est_cpu_s_all_{total}"] = round(figures["cpu_s"] / n * total, 1)
         pdfs = sorted(out.glob("*-account*.pdf"))
-        if pdfs:
-            from pypdf import PdfReader
-
-            figures["pages_first_pack"] = len(PdfReader(pdfs[0]).pages)
+        pages = [len(PdfReader(p).pages) for p in pdfs[:5]]
+        figures["pages_per_pack_first5"] = pages
     return figures
 
 
@@ -114,28 +124,38 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=1)
     ap.add_argument("--noise", type=int, default=2)
     ap.add_argument("--broken", type=float, default=0.05, help="share of accounts broken")
-    ap.add_argument("--code", type=Path, default=Path(__file__).resolve().parent.parent)
+    ap.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        help="a checkout to measure (repeat for before/after) [this one]",
+    )
     ap.add_argument("--stages", default="html,pdf,packs")
-    ap.add_argument("--packs", default="all", help="how many accounts' packs: a number or all")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--packs", default="50", help="how many accounts' packs: a number or all")
     ap.add_argument("--keep", type=Path, help="write the reports into this directory")
     ap.add_argument("--json", type=Path, help="write the figures here")
-    ap.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=("check", *RENDER_STAGES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--run-file", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     packs = args.accounts if args.packs == "all" else int(args.packs)
+    if args.child == "check":
+        print(json.dumps(_child_check(args.db, args.run_file)))
+        return
     if args.child:
-        _child(args.child, args.db, args.out, packs, args.workers)
+        print(json.dumps(_child_render(args.child, args.db, args.run_file, args.out, packs)))
         return
 
     from bench.check_bench import ALL_REGIONS, build
     from watchkeeper.store import begin_snapshot, complete_snapshot
 
+    codes = args.code or [Path(__file__).resolve().parent.parent]
     regions = ALL_REGIONS[: args.regions]
-    figures: dict[str, Any] = {"accounts": args.accounts, "code": str(args.code)}
+    figures: dict[str, Any] = {"accounts": args.accounts, "packs_timed": packs}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
+        run_file = Path(tmp) / "run.pickle"
         t = time.perf_counter()
         col = build(args.accounts, regions, args.noise, broken_share=args.broken)
         # Stand-in API objects about the size of real ones: the row's own columns.
@@ -145,11 +165,25 @@ def main() -> None:
         sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
         complete_snapshot(db, sid, col)
         print(f"estate: {time.perf_counter() - t:.1f}s", flush=True)
-        for stage in args.stages.split(","):
-            out = (args.keep or Path(tmp)) / stage
-            out.mkdir(parents=True, exist_ok=True)
-            figures[stage] = _run_stage(stage, db, out, args.code, packs, args.workers)
-            print(stage, json.dumps(figures[stage]), flush=True)
+        check, _, _ = _spawn(
+            ["--child", "check", "--db", str(db), "--run-file", str(run_file)], codes[0]
+        )
+        figures["check"] = check
+        print("check", json.dumps(check), flush=True)
+        for code in codes:
+            per: dict[str, Any] = {}
+            for stage in args.stages.split(","):
+                out = (args.keep or Path(tmp)) / code.name / stage
+                out.mkdir(parents=True, exist_ok=True)
+                per[stage] = _render_stage(stage, db, run_file, out, code, packs, args.accounts)
+                print(code, stage, json.dumps(per[stage]), flush=True)
+                if stage in ("html", "pdf"):
+                    per[f"command_{stage}"] = {
+                        "wall_s": round(check["wall_s"] + per[stage]["wall_s"], 1),
+                        "cpu_s": round(check["cpu_s"] + per[stage]["cpu_s"], 1),
+                        "peak_rss_mb": max(check["peak_rss_mb"], per[stage]["peak_rss_mb"]),
+                    }
+            figures[str(code)] = per
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -77,46 +77,83 @@ def test_exceptions_come_before_the_passes(main_html: str, main_model: ReportMod
 def test_compact_pass_line_has_chain_names_and_snapshot_hash(
     main_model: ReportModel, main_html: str, scenario: Scenario
 ):
-    assert main_model.passing is not None
+    # Layout since the usual-chain key: the names are printed once per control in the key,
+    # the account's line carries the snapshot hash and one anchored entry per control.
+    assert main_model.passing is not None and main_model.usual_chains is not None
     (group,) = [g for g in main_model.passing if g.account.account_id == GOOD]
     (line,) = [ln for ln in group.lines if ln.control_id == "4.5"]
-    names = dict(group.shared) | dict(line.names)
+    (usual,) = [u for u in main_model.usual_chains if u.control_id == "4.5"]
+    names = dict(usual.names)
     assert names["trail"] == "cis-4-5-trail"
     assert names["filter"].startswith("cis-4-5") and names["alarm"].startswith("cis-4-5")
+    assert line.usual and line.names == [] and (usual.usual, usual.passing) == (1, 1)
     sha = scenario.run.snapshot.sha256
     assert sha and line.snapshot_sha256 == sha and line.snapshot_id == scenario.run.snapshot.id
     section = main_html[main_html.index('id="passing"') :]
-    row = section[section.index(f'id="v-4_5-{GOOD}"') :].split("</div>", 1)[0]
-    assert names["filter"] in row and names["alarm"] in row
+    key = section[: section.index('class="passing"')]
+    assert names["filter"] in key and names["alarm"] in key and "cis-4-5-trail" in key
     head = section[: section.index(f'id="v-4_5-{GOOD}"')].rsplit('class="pass-acct"', 1)[1]
-    assert GOOD in head and sha[:12] in head and "cis-4-5-trail" in head
+    assert GOOD in head and sha[:12] in head
+
+
+def _estate(tmp: Path, n: int, every: int, rename: dict[str, str] | None = None) -> ReportModel:
+    """``n`` accounts from bench/check_bench.py, every ``every``-th one broken in one link;
+    ``rename`` gives one account's objects other names (account → suffix)."""
+    regions = ALL_REGIONS[:1]
+    col = build(n, regions, 0, broken_share=1 / every)
+    for acct, suffix in (rename or {}).items():
+        for table in ("aws_cloudwatch_log_metric_filter", "aws_cloudtrail_trail"):
+            for row in col.tables[table]:
+                if row["account_id"] == acct and not str(row["name"]).startswith("noise"):
+                    row["name"] = f"{row['name']}{suffix}"
+    db = tmp / f"estate{n}-{every}-{len(rename or {})}.duckdb"
+    complete_snapshot(db, begin_snapshot(db, col.accounts, regions, col.caller_arn), col)
+    run = check(CheckRequest(db=db, store=False))
+    con = connect(db, read_only=True)
+    try:
+        return build_report(con, run, load_catalog(), True, None)
+    finally:
+        con.close()
+
+
+def test_deviation_from_the_usual_chain_shows_on_its_line(tmp_path: Path):
+    odd = "100000000001"  # its filters and its trail have names of their own
+    model = _estate(tmp_path, 8, 4, {odd: "-custom"})
+    assert model.usual_chains is not None and model.passing is not None
+    usual = {u.control_id: u for u in model.usual_chains}
+    assert dict(usual["4.5"].names)["filter"] == "cloudtrail_configuration_changes"
+    assert dict(usual["4.5"].names)["trail"] == "main"
+    assert all(u.usual == u.passing - 1 for u in model.usual_chains if u.names)
+    groups = {g.account.account_id: g for g in model.passing}
+    # the trail differs in all of the account's chains: said once, on the account's line
+    assert groups[odd].shared == [("trail", "main-custom")]
+    line = next(ln for ln in groups[odd].lines if ln.control_id == "4.5")
+    assert not line.usual and line.names == [("filter", "cloudtrail_configuration_changes-custom")]
+    assert all(ln.usual for a, g in groups.items() if a != odd for ln in g.lines)
+    pdf = render_pdf(render_html(model))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    passing = re.sub(r"\s+", "", text[text.rindex("Passing results") :])
+    # the usual names once (in the key), the deviation on the odd account's line
+    assert passing.count("filtercloudtrail_configuration_changes") == 1
+    assert "4.5[filter:cloudtrail_configuration_changes-custom]" in passing
+    assert f"{odd}#1" in passing and "[trail:main-custom]" in passing
 
 
 def _estate_pdf_pages(tmp: Path, passing: int) -> tuple[int, ReportModel]:
     """``passing`` clean accounts plus the same two broken ones (a filter that misses
     events in 4.1, alarm actions off in 4.2), main report rendered by WeasyPrint."""
-    every = (passing + 2) // 2  # accounts every-1 and 2*every-1 are the broken ones
-    regions = ALL_REGIONS[:1]
-    col = build(passing + 2, regions, 0, broken_share=1 / every)
-    db = tmp / f"estate{passing}.duckdb"
-    complete_snapshot(db, begin_snapshot(db, col.accounts, regions, col.caller_arn), col)
-    run = check(CheckRequest(db=db, store=False))
-    con = connect(db, read_only=True)
-    try:
-        model = build_report(con, run, load_catalog(), True, None)
-    finally:
-        con.close()
+    model = _estate(tmp, passing + 2, (passing + 2) // 2)
     return len(PdfReader(io.BytesIO(render_pdf(render_html(model)))).pages), model
 
 
 def test_pages_grow_with_failures_not_with_passing_accounts(tmp_path: Path):
     few, few_model = _estate_pdf_pages(tmp_path, 10)
-    many, many_model = _estate_pdf_pages(tmp_path, 40)
+    many, many_model = _estate_pdf_pages(tmp_path, 110)
     for model in (few_model, many_model):
         assert model.run.counts()["fail"] == 2
-    assert many_model.passing is not None and len(many_model.passing) == 42
-    # 30 more clean accounts: 480 more one-line passes, a few compact pages at most
-    assert many - few <= 3, (few, many)
+    assert many_model.passing is not None and len(many_model.passing) == 112
+    # 100 more clean accounts: 1,600 more passes, one line per account, a page or two
+    assert many - few <= 2, (few, many)
 
 
 def test_account_flag_writes_that_accounts_pack(scenario_db: Path, tmp_path: Path):

@@ -1,8 +1,10 @@
 """`report --account` / `--evidence-packs`: one account's complete evidence as HTML and PDF.
 
 The packs' HTML is built in this process (the snapshot's tables are loaded once for all of
-them); WeasyPrint, the slow part, runs in worker processes. At most two PDFs per worker are
-in flight, so memory stays flat however many accounts there are.
+them); WeasyPrint, the slow part, runs in a pool of long-lived worker processes, each of
+which imports it and parses the report stylesheet once (`pdf.warm_up`) and then renders
+pack after pack. At most two PDFs per worker are in flight, so memory stays flat however
+many accounts there are.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from watchkeeper.reports.files import write_atomic
 from watchkeeper.reports.html import render_html
 from watchkeeper.reports.model import PackBuilder
-from watchkeeper.reports.pdf import render_pdf
+from watchkeeper.reports.pdf import render_pdf, warm_up
 
 __all__ = ["PackJob", "pack_stem", "write_packs"]
 
@@ -64,7 +66,9 @@ def write_packs(builder: PackBuilder, account_ids: Iterable[str], job: PackJob) 
     # spawn, not fork: this process holds a DuckDB connection and its threads.
     context = multiprocessing.get_context("spawn")
     pdfs: list[Path] = []
-    with ProcessPoolExecutor(max_workers=job.workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=job.workers, mp_context=context, initializer=warm_up, initargs=(job.paper,)
+    ) as pool:
         pending: set[Future[str]] = set()
         for a in ids:
             html = render_html(builder.pack(a))

@@ -32,6 +32,7 @@ from watchkeeper.reports.model.types import (
     SqlText,
     Summary,
     TimelineView,
+    UsualChain,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "SqlText",
     "Summary",
     "TimelineView",
+    "UsualChain",
     "build_report",
     "remediation_commands",
     "report_basis",

@@ -27,7 +27,7 @@ from watchkeeper.queries.summary import matrix_kind
 from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.fixes import remediation_rows
 from watchkeeper.reports.model.matrix import account_rows, org_matrix
-from watchkeeper.reports.model.passing import pass_groups
+from watchkeeper.reports.model.passing import pass_groups, usual_chains
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
 from watchkeeper.reports.model.sections import control_sections, error_rows
@@ -292,6 +292,7 @@ def build_report(
         run, b.judged, b.controls, b.accounts, raw, b.redactor, shown=_exception
     )
     order = {cid: i for i, cid in enumerate(b.judged)}
+    usual = usual_chains(run.results, order)
     return ReportModel(
         cover=b.cover,
         summary=summary,
@@ -301,6 +302,7 @@ def build_report(
         rerun_commands=rerun_commands(run),
         views_sql=views_sql(),
         run=run,
-        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes),
+        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes, usual),
+        usual_chains=usual,
         remediation=remediation_rows(con, b.account_ids),
     )

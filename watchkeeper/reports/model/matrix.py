@@ -2,7 +2,8 @@
 then a drill-down to the accounts that have an exception, grouped by OU.
 
 Per-account rows for every account read well for a handful of accounts and not at all for
-a thousand; above PER_ACCOUNT_MATRIX accounts (or whenever OU data exists) the rates lead.
+a thousand: which of the two leads is queries.summary.matrix_kind's one rule, shared with the
+terminal and the e-mail.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from watchkeeper.reports.model.types import (
     RateRow,
 )
 
-__all__ = ["ALL_ACCOUNTS", "PER_ACCOUNT_MATRIX", "account_rows", "org_matrix"]
+__all__ = ["ALL_ACCOUNTS", "account_rows", "org_matrix"]
 
-PER_ACCOUNT_MATRIX = 20
 ALL_ACCOUNTS = "All accounts"
 
 

@@ -1,22 +1,34 @@
-"""The main report's compact table of passing results: one line per account and control,
-with the chain's object names and the snapshot (id and SHA-256) the verdict was drawn from.
+"""The main report's compact table of passing results.
 
-The full chain of a passing result is in the account's evidence pack; here a line only has
-to let an auditor find the objects and tie the line to the snapshot.
+Organisations built from one template give every account the same chain names, so a
+line per account and control repeating them filled ~80 pages at 1,000 accounts. Instead:
+
+- a key, once: per control, the *usual* chain — for each link the name most of the
+  control's passing results have (trail → log group → filter → alarm → topic → confirmed
+  subscribers), or the note that stands in for a chain (Security Hub);
+- then one line per account: its label, the snapshot (id and first digits of the SHA-256)
+  its verdicts were drawn from, and the id of every passing control, each an anchor of
+  its own (account × control). A control whose chain differs from the usual one is
+  followed by the names that differ (or its note, or its own snapshot); a deviation all
+  of the account's chains share (its own trail, say) is said once after the account.
+
+Every passing (account, control) stays one entry tied to its snapshot hash; the full chain
+is in the account's evidence pack.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, cast
 
 from watchkeeper.queries.results import Result
 from watchkeeper.reports.model.display import anchor
-from watchkeeper.reports.model.types import AccountInfo, PassGroup, PassLine
+from watchkeeper.reports.model.types import AccountInfo, PassGroup, PassLine, UsualChain
 
-__all__ = ["pass_groups"]
+__all__ = ["pass_groups", "usual_chains"]
 
-# The names a line shows, in chain order: metric, subscribers and ARNs are in the pack.
+# The names compared with the usual chain, in chain order: ARNs and metrics are in the pack.
 _SHOWN = (
     ("trail", "trail"),
     ("log_group", "log group"),
@@ -24,23 +36,23 @@ _SHOWN = (
     ("alarm", "alarm"),
     ("topic", "topic"),
 )
-# Names an account's chains usually share; said once per account when every line has them.
-_SHAREABLE = ("trail", "log group", "topic", "subscribers")
+_LABELS = [label for _, label in _SHOWN] + ["subscribers"]
+_NONE = "none"  # a link the usual chain names and this one does not
 
 
-def _names(r: Result) -> list[tuple[str, str]]:
+def _names(r: Result) -> dict[str, str]:
     chain = r.evidence.get("chain")
     if not chain:
-        return []
+        return {}
     objects = cast(dict[str, Any], chain)  # looked up by key, in chain order
-    out: list[tuple[str, str]] = []
+    out: dict[str, str] = {}
     for key, label in _SHOWN:
         obj = objects.get(key)
         if obj and obj.get("name"):
-            out.append((label, str(obj["name"])))
+            out[label] = str(obj["name"])
     subs = objects.get("subscriptions") or []
     if subs:
-        out.append(("subscribers", str(sum(1 for s in subs if s.get("confirmed")))))
+        out["subscribers"] = str(sum(1 for s in subs if s.get("confirmed")))
     return out
 
 
@@ -54,39 +66,90 @@ def _note(r: Result) -> str | None:
     return None if ev.get("chain") else r.reason
 
 
+def _passes(results: list[Result]) -> list[Result]:
+    return [r for r in results if r.status == "pass"]
+
+
+def _usual(rs: list[Result]) -> tuple[dict[str, str], str | None]:
+    """Per link the name most of ``rs`` have (ties: the first account's), and the note."""
+    counts: dict[str, Counter[str]] = {}
+    for r in rs:
+        for label, name in _names(r).items():
+            counts.setdefault(label, Counter())[name] += 1
+    half = len(rs) / 2
+    # A link only some chains have (a second subscriber kind, say) is usual only if most do.
+    names = {
+        label: c.most_common(1)[0][0]
+        for label in _LABELS
+        if (c := counts.get(label)) and c.most_common(1)[0][1] > half
+    }
+    notes = Counter(_note(r) for r in rs)
+    note, n = notes.most_common(1)[0] if notes else (None, 0)
+    return names, note if n > half else None
+
+
+def _deviations(names: dict[str, str], usual: dict[str, str]) -> list[tuple[str, str]]:
+    return [
+        (label, names.get(label, _NONE))
+        for label in _LABELS
+        if names.get(label, _NONE) != usual.get(label, _NONE)
+    ]
+
+
+def usual_chains(results: list[Result], control_order: Mapping[str, int]) -> list[UsualChain]:
+    """The key of the passing table: each control's usual chain, in report order."""
+    by_control: dict[str, list[Result]] = {}
+    for r in _passes(results):
+        by_control.setdefault(r.control_id, []).append(r)
+    out: list[UsualChain] = []
+    for cid in sorted(by_control, key=lambda c: control_order[c]):
+        rs = sorted(by_control[cid], key=lambda r: r.account_id)
+        names, note = _usual(rs)
+        same = sum(1 for r in rs if not _deviations(_names(r), names) and _note(r) == note)
+        pairs = [(label, names[label]) for label in _LABELS if label in names]
+        out.append(UsualChain(cid, pairs, note, len(rs), same))
+    return out
+
+
 def pass_groups(
     results: list[Result],
     accounts: Mapping[str, AccountInfo],
     control_order: Mapping[str, int],
     hashes: Mapping[int, str | None],
+    usual: list[UsualChain],
 ) -> list[PassGroup]:
-    """The passing ``results`` grouped by account (accounts and controls in report order)."""
+    """The passing ``results``, one group per account (accounts and controls in report
+    order), each line reduced to how it differs from its control's ``usual`` chain."""
+    key = {u.control_id: (dict(u.names), u.note) for u in usual}
     by_account: dict[str, list[Result]] = {}
-    for r in results:
-        if r.status == "pass":
-            by_account.setdefault(r.account_id, []).append(r)
+    for r in _passes(results):
+        by_account.setdefault(r.account_id, []).append(r)
     groups: list[PassGroup] = []
     for acct in sorted(by_account):
         rs = sorted(by_account[acct], key=lambda r: control_order[r.control_id])
-        named = [(r, _names(r)) for r in rs]
-        chains = [names for _, names in named if names]
-        shared = [
-            pair
-            for pair in (chains[0] if chains else [])
-            if pair[0] in _SHAREABLE and all(pair in names for names in chains)
-        ]
+        snaps = [int(r.evidence.get("snapshot_id") or 0) for r in rs]
+        snap = Counter(snaps).most_common(1)[0][0]
+        devs = [_deviations(_names(r), key[r.control_id][0]) if _names(r) else [] for r in rs]
+        chained = [d for r, d in zip(rs, devs, strict=True) if _names(r)]
+        # Said once after the account: what every one of its (two or more) chains differs in.
+        shared = (
+            [p for p in chained[0] if all(p in d for d in chained[1:])] if len(chained) > 1 else []
+        )
         lines = []
-        for r, names in named:
-            snap = int(r.evidence.get("snapshot_id") or 0)
+        for r, d, s in zip(rs, devs, snaps, strict=True):
+            names = [p for p in d if p not in shared]
+            note = _note(r)
+            note = None if note == key[r.control_id][1] else note
             lines.append(
                 PassLine(
                     anchor=anchor("v", r.control_id, acct),
                     control_id=r.control_id,
-                    names=[p for p in names if p not in shared],
-                    note=_note(r),
-                    snapshot_id=snap,
-                    snapshot_sha256=hashes.get(snap),
+                    names=names,
+                    note=note,
+                    snapshot_id=s,
+                    snapshot_sha256=hashes.get(s),
+                    usual=not names and note is None and s == snap,
                 )
             )
-        groups.append(PassGroup(accounts[acct], shared, lines))
+        groups.append(PassGroup(accounts[acct], shared, snap, hashes.get(snap), lines))
     return groups

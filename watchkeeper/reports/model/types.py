@@ -41,6 +41,7 @@ __all__ = [
     "SqlText",
     "Summary",
     "TimelineView",
+    "UsualChain",
 ]
 
 LinkState = Literal["held", "broken", "unknown", "absent"]
@@ -156,9 +157,9 @@ class Summary:
     counts: dict[str, int]
     total: int
     columns: list[MatrixColumn]
-    rows: list[MatrixRow]  # per account; empty above PER_ACCOUNT_MATRIX accounts
+    rows: list[MatrixRow]  # per account; empty when matrix_kind says otherwise
     failing: list[FailingItem]
-    org: OrgMatrix | None = None  # with OU data, or above PER_ACCOUNT_MATRIX accounts
+    org: OrgMatrix | None = None  # by OU or per control (queries.summary.matrix_kind)
 
 
 @dataclass(frozen=True)
@@ -279,23 +280,40 @@ class ControlSection:
 
 
 @dataclass(frozen=True)
+class UsualChain:
+    """A control's usual chain: the names most of its passing results share, printed once
+    so that an account's line need only show where its chain differs."""
+
+    control_id: str
+    names: list[tuple[str, str]]  # (box label, object name), chain order
+    note: str | None  # what stands in for a chain (Security Hub regions), if most share it
+    passing: int  # passing results of the control
+    usual: int  # of those, how many have exactly these names and note
+
+
+@dataclass(frozen=True)
 class PassLine:
-    """One passing result in the main report's compact table."""
+    """One passing result in the main report's compact table: its control id on the
+    account's line, with the names (and note, snapshot) where it differs from the usual."""
 
     anchor: str
     control_id: str
-    names: list[tuple[str, str]]  # (box label, object name) the group header does not show
-    note: str | None  # what stands in for a chain (Security Hub regions), or an attester
+    names: list[tuple[str, str]]  # (box label, object name) unlike the usual chain's
+    note: str | None  # unlike the usual note: Security Hub regions, or an attester
     snapshot_id: int
     snapshot_sha256: str | None
+    usual: bool  # names, note and snapshot all as usual: the control id says it all
 
 
 @dataclass(frozen=True)
 class PassGroup:
-    """An account's passing results; chain names all of them share are said once."""
+    """An account's passing results on one line; a deviation every one of its chains shares
+    (its own trail, say) is said once on that line."""
 
     account: AccountInfo
-    shared: list[tuple[str, str]]
+    shared: list[tuple[str, str]]  # deviations all of the account's chains have
+    snapshot_id: int  # the snapshot most of the account's verdicts were drawn from
+    snapshot_sha256: str | None
     lines: list[PassLine]
 
 
@@ -336,6 +354,7 @@ class ReportModel:
     timeline: TimelineView | None = None
     # The main report: `controls` hold only the exceptions, the passes are here.
     passing: list[PassGroup] | None = None
+    usual_chains: list[UsualChain] | None = None  # the passing table's key
     # An evidence pack: the one account it covers (`controls` hold all its verdicts) and
     # the held objects its chains share, drawn once.
     pack_account: AccountInfo | None = None
