@@ -4,14 +4,15 @@ Each query gets a fresh in-memory DuckDB that attaches the store READ_ONLY (the 
 views, Steampipe macros and wk_* functions of `watchkeeper query`), then turns external
 access off and locks the configuration, so no statement can reach a file, the network
 or an extension, nor switch that back on. Only statements that read are accepted, and a
-timer interrupts the connection when the statement timeout passes.
+timer interrupts the connection when the statement timeout passes. Like the store, the
+sandbox attaches the file only while queries run (lease.py), so writers are not locked out.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,8 @@ from watchkeeper.analyst.evidence import open_evidence
 from watchkeeper.analyst.functions import register
 from watchkeeper.analyst.query import QueryResult, translate
 from watchkeeper.errors import UserError
+from watchkeeper.serve.lease import DEFAULT_LINGER, DEFAULT_LOCK_WAIT, Lease
+from watchkeeper.store import StoreError, StoreLockedError
 
 __all__ = ["Console", "ConsoleError", "ConsoleLimits", "ConsoleResult"]
 
@@ -49,17 +52,36 @@ class ConsoleResult:
     limit: int
 
 
-def _open(db: Path, limits: ConsoleLimits) -> duckdb.DuckDBPyConnection:
-    con = open_evidence(db, analyst=True)
+@dataclass
+class _Sandbox:
+    con: duckdb.DuckDBPyConnection
+    idle: queue.Queue[duckdb.DuckDBPyConnection] = field(default_factory=queue.Queue)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _open(db: Path, limits: ConsoleLimits, workers: int) -> _Sandbox:
+    """The sandbox with ``workers`` prepared cursors: the Steampipe macros are TEMP, so each
+    cursor gets its own once; that many queries run at a time, the rest wait."""
+    try:
+        con = open_evidence(db, analyst=True)
+    except StoreError as exc:
+        if "lock" in str(exc).lower():  # a writer has the file: the lease waits and retries
+            raise StoreLockedError(str(exc)) from None
+        raise
     try:
         con.execute(f"SET memory_limit = '{limits.memory}'")
         con.execute(f"SET threads = {int(limits.threads)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
+        box = _Sandbox(con)
+        for _ in range(workers):
+            box.idle.put(register(con.cursor()))
     except BaseException:
         con.close()
         raise
-    return con
+    return box
 
 
 def _check_statements(con: duckdb.DuckDBPyConnection, text: str) -> None:
@@ -83,38 +105,40 @@ def _check_statements(con: duckdb.DuckDBPyConnection, text: str) -> None:
 
 
 class Console:
-    """One sandbox connection for the process; each query runs on a cursor of its own."""
+    """One sandbox shared by the queries in flight; each runs on a cursor of its own."""
 
-    def __init__(self, db: Path, limits: ConsoleLimits, workers: int = 2):
+    def __init__(
+        self,
+        db: Path,
+        limits: ConsoleLimits,
+        workers: int = 2,
+        *,
+        linger: float = DEFAULT_LINGER,
+        lock_wait: float = DEFAULT_LOCK_WAIT,
+    ):
         self.db = db
         self.limits = limits
         self.workers = workers
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._lock = threading.Lock()
-        self._idle: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """A prepared cursor: the Steampipe macros are TEMP, so each cursor gets its own
-        once; ``workers`` of them let that many queries run at a time, the rest wait."""
-        with self._lock:  # opened on first use: attaching and the macros take a moment
-            if self._con is None:
-                self._con = _open(self.db, self.limits)
-                for _ in range(self.workers):
-                    self._idle.put(register(self._con.cursor()))
-        return self._idle.get(timeout=self.limits.timeout)
+        self.lease: Lease[_Sandbox] = Lease(
+            lambda: _open(db, limits, workers),
+            _Sandbox.close,
+            linger=linger,
+            lock_wait=lock_wait,
+        )
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        self.lease.close()
 
     def run(self, text: str, limit: int | None = None) -> ConsoleResult:
         """Run ``text`` (Steampipe idioms translated) and keep at most ``limit`` rows."""
+        with self.lease.hold() as box:
+            return self._run(box, text, limit)
+
+    def _run(self, box: _Sandbox, text: str, limit: int | None) -> ConsoleResult:
         limits = self.limits
         rows_wanted = max(1, min(limit or limits.max_rows, limits.max_rows))
         try:
-            con = self._cursor()
+            con = box.idle.get(timeout=limits.timeout)
         except queue.Empty:
             raise ConsoleError("the console is busy with other queries; try again") from None
         timer = threading.Timer(limits.timeout, con.interrupt)
@@ -134,7 +158,7 @@ class Console:
                 raise ConsoleError(" ".join(str(exc).strip().split("\n")[:2])) from None
         finally:
             timer.cancel()
-            self._idle.put(con)
+            box.idle.put(con)
         kept = QueryResult(
             [d[0] for d in description], [str(d[1]) for d in description], fetched[:rows_wanted]
         )

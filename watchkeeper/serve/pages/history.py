@@ -11,7 +11,7 @@ import duckdb
 from watchkeeper.analyst.diff import DriftError, ResourceChange, SnapshotDiff, VerdictChange, diff
 from watchkeeper.analyst.timeline import TimelineData, timeline_section
 from watchkeeper.serve.pages.common import BadRequest, Paging, paginate
-from watchkeeper.serve.store import DashboardStore, Lru, RunInfo
+from watchkeeper.serve.store import DashboardStore, Lru, RunInfo, snapshot_key
 from watchkeeper.store import SnapshotInfo, VerifyResult
 from watchkeeper.svg import timeline_svg
 
@@ -82,7 +82,7 @@ def history_page(
     snapshots = store.snapshots()
     timeline = None
     if control or account:
-        key = (tuple(s.snapshot_id for s in snapshots), benchmark, control, account)
+        key = (snapshot_key(snapshots), benchmark, control, account)
         with store.cursor() as con:
             data = cache.timelines.get_or(
                 key,
@@ -136,7 +136,7 @@ def diff_page(
             raise BadRequest(str(exc)) from None
         return found, found.summary()
 
-    key = (tuple(s.snapshot_id for s in snapshots), benchmark, from_id, to_id)
+    key = (snapshot_key(snapshots), benchmark, from_id, to_id)
     with store.cursor() as con:
         result, summary = cache.diffs.get_or(key, lambda: compute(con))
     paging, shown = paginate(len(result.resources), page, CHANGES_PER_PAGE)
