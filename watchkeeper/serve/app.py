@@ -39,7 +39,7 @@ from watchkeeper.queries.results import STATUSES
 from watchkeeper.reports.html import report_css
 from watchkeeper.reports.render import FORMATS
 from watchkeeper.serve.console import Console, ConsoleError, ConsoleLimits
-from watchkeeper.serve.lease import DEFAULT_LINGER, DEFAULT_LOCK_WAIT
+from watchkeeper.serve.lease import LeaseTimes
 from watchkeeper.serve.pages.account import account_page
 from watchkeeper.serve.pages.common import BadRequest, int_param, link, run_params
 from watchkeeper.serve.pages.control import control_page
@@ -76,16 +76,10 @@ class Dashboard:
         cls,
         db: Path,
         limits: ConsoleLimits,
-        *,
-        linger: float = DEFAULT_LINGER,
-        lock_wait: float = DEFAULT_LOCK_WAIT,
+        times: LeaseTimes | None = None,
     ) -> Dashboard:
-        return cls(
-            DashboardStore(db, linger=linger, lock_wait=lock_wait),
-            Console(db, limits, linger=linger, lock_wait=lock_wait),
-            Downloads(db),
-            HistoryCache(),
-        )
+        store = DashboardStore(db, times=times)
+        return cls(store, Console(db, limits, within=store.lease), Downloads(db), HistoryCache())
 
     def warm(self) -> None:
         """Load the latest run of each benchmark before anyone asks: at 1,000 accounts the
@@ -345,13 +339,12 @@ def create_app(
     token: str | None = None,
     limits: ConsoleLimits | None = None,
     warm: bool = True,
-    linger: float = DEFAULT_LINGER,
-    lock_wait: float = DEFAULT_LOCK_WAIT,
+    times: LeaseTimes | None = None,
 ) -> Starlette:
     """The dashboard over ``db`` (checked now; a missing file is a StoreError). ``warm``
-    loads the latest runs in a background thread while the server starts; ``linger`` and
-    ``lock_wait`` are the file handle's (see lease.py)."""
-    dash = Dashboard.open(db, limits or ConsoleLimits(), linger=linger, lock_wait=lock_wait)
+    loads the latest runs in a background thread while the server starts; ``times`` are how
+    long it holds the file and waits for writers (see lease.py)."""
+    dash = Dashboard.open(db, limits or ConsoleLimits(), times=times)
     if warm:
         threading.Thread(target=dash.warm, name="watchkeeper-warm", daemon=True).start()
     routes = [

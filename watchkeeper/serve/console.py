@@ -10,10 +10,13 @@ sandbox attaches the file only while queries run (lease.py), so writers are not 
 
 from __future__ import annotations
 
+import contextlib
+import math
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -21,7 +24,7 @@ from watchkeeper.analyst.evidence import open_evidence
 from watchkeeper.analyst.functions import register
 from watchkeeper.analyst.query import QueryResult, translate
 from watchkeeper.errors import UserError
-from watchkeeper.serve.lease import DEFAULT_LINGER, DEFAULT_LOCK_WAIT, Lease
+from watchkeeper.serve.lease import Lease, LeaseTimes
 from watchkeeper.store import StoreError, StoreLockedError
 
 __all__ = ["Console", "ConsoleError", "ConsoleLimits", "ConsoleResult"]
@@ -113,26 +116,33 @@ class Console:
         limits: ConsoleLimits,
         workers: int = 2,
         *,
-        linger: float = DEFAULT_LINGER,
-        lock_wait: float = DEFAULT_LOCK_WAIT,
+        within: Lease[Any] | None = None,
+        times: LeaseTimes | None = None,
     ):
+        """``within``: the store's lease; the sandbox is then opened only inside it and
+        closed with it, so the two handles on the file leave writers the same gaps."""
         self.db = db
         self.limits = limits
         self.workers = workers
+        self.within = within
+        if within is not None:
+            times = replace(within.times, linger=None, max_hold=math.inf)
         self.lease: Lease[_Sandbox] = Lease(
-            lambda: _open(db, limits, workers),
-            _Sandbox.close,
-            linger=linger,
-            lock_wait=lock_wait,
+            lambda: _open(db, limits, workers), _Sandbox.close, times
         )
+        if within is not None:
+            within.dependents.append(self.lease)
 
     def close(self) -> None:
         self.lease.close()
 
     def run(self, text: str, limit: int | None = None) -> ConsoleResult:
         """Run ``text`` (Steampipe idioms translated) and keep at most ``limit`` rows."""
-        with self.lease.hold() as box:
-            return self._run(box, text, limit)
+        with contextlib.ExitStack() as stack:
+            if self.within is not None:
+                stack.enter_context(self.within.hold())
+            return self._run(stack.enter_context(self.lease.hold()), text, limit)
+        raise AssertionError("unreachable")
 
     def _run(self, box: _Sandbox, text: str, limit: int | None) -> ConsoleResult:
         limits = self.limits

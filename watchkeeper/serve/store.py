@@ -30,7 +30,7 @@ from watchkeeper.queries.results import STATUS_ORDER, STATUSES, CheckRun, Result
 from watchkeeper.queries.summary import RunSummary, ou_paths, summarise
 from watchkeeper.reports.model import ReportBasis, report_basis
 from watchkeeper.reports.model.raw import RawIndex
-from watchkeeper.serve.lease import DEFAULT_LINGER, DEFAULT_LOCK_WAIT, Lease
+from watchkeeper.serve.lease import Lease, LeaseTimes
 from watchkeeper.store import (
     SnapshotInfo,
     StoreError,
@@ -149,8 +149,7 @@ class DashboardStore:
         db: Path,
         *,
         cached_runs: int = 4,
-        linger: float = DEFAULT_LINGER,
-        lock_wait: float = DEFAULT_LOCK_WAIT,
+        times: LeaseTimes | None = None,
     ):
         self.db = db
         if not db.is_file():
@@ -158,8 +157,7 @@ class DashboardStore:
         self.lease: Lease[duckdb.DuckDBPyConnection] = Lease(
             lambda: connect(db, read_only=True),
             lambda con: con.close(),
-            linger=linger,
-            lock_wait=lock_wait,
+            times,
         )
         with self.lease.hold():  # a file that is no watchkeeper store fails here, at start
             pass
