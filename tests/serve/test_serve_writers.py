@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,20 +149,23 @@ def _writer_gets_in(db: Path, wait: float) -> bool:
     return done.returncode == 0
 
 
-@pytest.fixture()
-def lease(own_copy: Path) -> Iterator[Lease[duckdb.DuckDBPyConnection]]:
+@contextmanager
+def _lease(db: Path, times: LeaseTimes) -> Iterator[Lease[duckdb.DuckDBPyConnection]]:
     opened: Lease[duckdb.DuckDBPyConnection] = Lease(
-        lambda: connect(own_copy, read_only=True),
-        lambda con: con.close(),
-        LeaseTimes(linger=0.3, lock_wait=20, max_hold=0.3, gap=0.3),
+        lambda: connect(db, read_only=True), lambda con: con.close(), times
     )
-    yield opened
-    opened.close()
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
-def test_lease_closes_after_the_last_user_lingers(
-    lease: Lease[duckdb.DuckDBPyConnection], own_copy: Path
-):
+def test_lease_closes_after_the_last_user_lingers(own_copy: Path):
+    with _lease(own_copy, LeaseTimes(linger=0.3, lock_wait=0, max_hold=60)) as lease:
+        _lingers(lease, own_copy)
+
+
+def _lingers(lease: Lease[duckdb.DuckDBPyConnection], own_copy: Path) -> None:
     with lease.hold(), lease.hold():
         assert lease.is_open
         assert not _writer_gets_in(own_copy, 0)  # held: a writer cannot get in
@@ -173,11 +177,15 @@ def test_lease_closes_after_the_last_user_lingers(
     assert _writer_gets_in(own_copy, 0)  # the writer's turn
 
 
-def test_lease_held_continuously_still_leaves_a_gap(
-    lease: Lease[duckdb.DuckDBPyConnection], own_copy: Path
-):
+def test_lease_held_continuously_still_leaves_a_gap(own_copy: Path):
     """Overlapping requests for far longer than max_hold: the lease closes in between
     for long enough that a writer retrying every 0.2 s gets in."""
+    times = LeaseTimes(linger=0.3, lock_wait=20, max_hold=0.3, gap=0.3)
+    with _lease(own_copy, times) as lease:
+        _still_gaps(lease, own_copy)
+
+
+def _still_gaps(lease: Lease[duckdb.DuckDBPyConnection], own_copy: Path) -> None:
     stop = threading.Event()
 
     def busy() -> None:
