@@ -57,16 +57,33 @@ class ConsoleResult:
 
 @dataclass
 class _Sandbox:
+    """The in-memory connection and up to ``workers`` prepared cursors: the Steampipe
+    macros are TEMP, so each cursor gets its own, made when a query first needs it (each
+    costs ~80 ms, and the sandbox is opened again after every quiet spell)."""
+
     con: duckdb.DuckDBPyConnection
+    workers: int
     idle: queue.Queue[duckdb.DuckDBPyConnection] = field(default_factory=queue.Queue)
+    made: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cursor(self, timeout: float) -> duckdb.DuckDBPyConnection:
+        """A prepared cursor; queue.Empty when all ``workers`` stay busy past ``timeout``."""
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            with self.lock:
+                if self.made < self.workers:
+                    self.made += 1
+                    return register(self.con.cursor())
+        return self.idle.get(timeout=timeout)
 
     def close(self) -> None:
         self.con.close()
 
 
 def _open(db: Path, limits: ConsoleLimits, workers: int) -> _Sandbox:
-    """The sandbox with ``workers`` prepared cursors: the Steampipe macros are TEMP, so each
-    cursor gets its own once; that many queries run at a time, the rest wait."""
+    """The sandbox: ``workers`` queries run at a time, the rest wait."""
     try:
         con = open_evidence(db, analyst=True)
     except StoreError as exc:
@@ -78,13 +95,10 @@ def _open(db: Path, limits: ConsoleLimits, workers: int) -> _Sandbox:
         con.execute(f"SET threads = {int(limits.threads)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        box = _Sandbox(con)
-        for _ in range(workers):
-            box.idle.put(register(con.cursor()))
     except BaseException:
         con.close()
         raise
-    return box
+    return _Sandbox(con, workers)
 
 
 def _check_statements(con: duckdb.DuckDBPyConnection, text: str) -> None:
@@ -148,7 +162,7 @@ class Console:
         limits = self.limits
         rows_wanted = max(1, min(limit or limits.max_rows, limits.max_rows))
         try:
-            con = box.idle.get(timeout=limits.timeout)
+            con = box.cursor(limits.timeout)
         except queue.Empty:
             raise ConsoleError("the console is busy with other queries; try again") from None
         timer = threading.Timer(limits.timeout, con.interrupt)
