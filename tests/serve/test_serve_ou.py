@@ -110,6 +110,12 @@ def test_control_page_ou_filter(org_store: OrgStore, ou: str, paths: set[str]):
         assert f'<option value="{path}"' in page.text
 
 
+def test_unknown_ou_is_a_bad_request(org_store: OrgStore):
+    page = org_store.client.get("/controls/4.3", params={"ou": "Root/Nowhere"})
+    assert page.status_code == 400
+    assert f"no account of run {org_store.whole} is in OU Root/Nowhere" in page.text
+
+
 def test_ou_filter_with_status_narrows_to_the_healthy_chain(org_store: OrgStore):
     page = org_store.client.get("/controls/4.5", params={"ou": PROD, "status": "pass"})
     assert _verdict_accounts(page.text) == {org_store.healthy}
