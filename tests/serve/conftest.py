@@ -10,12 +10,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.reports.conftest import BAD, GOOD, scenario_once
@@ -26,7 +28,7 @@ from watchkeeper.serve.app import create_app
 from watchkeeper.serve.console import ConsoleLimits
 from watchkeeper.store import connect
 
-__all__ = ["BAD", "GOOD", "ServeStore", "Served"]
+__all__ = ["BAD", "GOOD", "ServeStore", "Served", "running"]
 
 TOKEN = "s3rve-test-token-0123456789"
 
@@ -72,10 +74,9 @@ class Served:
     store: ServeStore
 
 
-@pytest.fixture(scope="module")
-def served(serve_store: ServeStore) -> Iterator[Served]:
-    """The dashboard under uvicorn on a free loopback port, in a thread of this process."""
-    app = create_app(serve_store.db, limits=ConsoleLimits(max_rows=200, timeout=2.0))
+@contextmanager
+def running(app: Starlette) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a thread of this process; its URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -88,8 +89,16 @@ def served(serve_store: ServeStore) -> Iterator[Served]:
             raise RuntimeError("the dashboard did not start")
         time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", serve_store)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         app.state.dashboard.close()
+
+
+@pytest.fixture(scope="module")
+def served(serve_store: ServeStore) -> Iterator[Served]:
+    """The dashboard under uvicorn on a free loopback port, in a thread of this process."""
+    app = create_app(serve_store.db, limits=ConsoleLimits(max_rows=200, timeout=2.0))
+    with running(app) as url:
+        yield Served(url, serve_store)

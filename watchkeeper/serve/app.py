@@ -11,7 +11,8 @@ template. Every URL is stable and says what it shows, so an auditor can cite it:
     /runs, /runs/7/download/pdf                every stored run in every report format
 
 ``?run=ID`` pins any page to one stored check run; without it, the latest of the
-benchmark. Nothing here writes: the store is opened read-only.
+benchmark. Nothing here writes: the store is opened read-only, and only while requests
+are answered (lease.py), so `collect` and `check` can write it while the dashboard is up.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from watchkeeper.queries.results import STATUSES
 from watchkeeper.reports.html import report_css
 from watchkeeper.reports.render import FORMATS
 from watchkeeper.serve.console import Console, ConsoleError, ConsoleLimits
+from watchkeeper.serve.lease import LeaseTimes
 from watchkeeper.serve.pages.account import account_page
 from watchkeeper.serve.pages.common import BadRequest, int_param, link, run_params
 from watchkeeper.serve.pages.control import control_page
@@ -49,6 +51,7 @@ from watchkeeper.serve.pages.sql import EXAMPLES, csv_text, sql_page, table_help
 from watchkeeper.serve.render import render_page
 from watchkeeper.serve.security import SecurityMiddleware
 from watchkeeper.serve.store import DashboardStore, NotFound, RunInfo, RunView
+from watchkeeper.store import StoreLockedError
 
 __all__ = ["Dashboard", "create_app"]
 
@@ -69,13 +72,19 @@ class Dashboard:
     history: HistoryCache
 
     @classmethod
-    def open(cls, db: Path, limits: ConsoleLimits) -> Dashboard:
-        return cls(DashboardStore(db), Console(db, limits), Downloads(db), HistoryCache())
+    def open(
+        cls,
+        db: Path,
+        limits: ConsoleLimits,
+        times: LeaseTimes | None = None,
+    ) -> Dashboard:
+        store = DashboardStore(db, times=times)
+        return cls(store, Console(db, limits, within=store.lease), Downloads(db), HistoryCache())
 
     def warm(self) -> None:
         """Load the latest run of each benchmark before anyone asks: at 1,000 accounts the
         first look at a run (its results, basis and matrix) takes seconds."""
-        with contextlib.suppress(UserError, duckdb.Error):
+        with contextlib.suppress(UserError, duckdb.Error), self.store.lease.hold():
             for info in self.store.latest_runs():
                 view = self.store.view(info)
                 with self.store.cursor() as con, view.raw_lock:  # the evidence pages' index
@@ -110,12 +119,27 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
 Handler = Callable[[Request, Dashboard], Response]
 
 
-def _route(handler: Handler, dash: Dashboard) -> Callable[[Request], Response]:
-    """A sync endpoint (run in Starlette's thread pool) that turns our errors into pages."""
+def _route(handler: Handler, dash: Dashboard, reads: bool) -> Callable[[Request], Response]:
+    """A sync endpoint (run in Starlette's thread pool) that turns our errors into pages.
+    One that ``reads`` the store holds it open for the whole request: what it opens on
+    the way (a stored run, a report) then shares that handle instead of opening the file
+    again."""
 
     def endpoint(request: Request) -> Response:
         try:
-            return handler(request, dash)
+            if not reads:
+                return handler(request, dash)
+            with dash.store.lease.hold():
+                return handler(request, dash)
+        except StoreLockedError:
+            page = _error(
+                request,
+                503,
+                f"the database is being written by another watchkeeper process (collect or "
+                f"check) for longer than {dash.store.lease.lock_wait:g} s; try again shortly",
+            )
+            page.headers["Retry-After"] = "10"
+            return page
         except NotFound as exc:
             return _error(request, 404, str(exc))
         except UserError as exc:
@@ -315,10 +339,12 @@ def create_app(
     token: str | None = None,
     limits: ConsoleLimits | None = None,
     warm: bool = True,
+    times: LeaseTimes | None = None,
 ) -> Starlette:
-    """The dashboard over ``db`` (opened read-only now; a missing file is a StoreError).
-    ``warm`` loads the latest runs in a background thread while the server starts."""
-    dash = Dashboard.open(db, limits or ConsoleLimits())
+    """The dashboard over ``db`` (checked now; a missing file is a StoreError). ``warm``
+    loads the latest runs in a background thread while the server starts; ``times`` are how
+    long it holds the file and waits for writers (see lease.py)."""
+    dash = Dashboard.open(db, limits or ConsoleLimits(), times=times)
     if warm:
         threading.Thread(target=dash.warm, name="watchkeeper-warm", daemon=True).start()
     routes = [
@@ -336,7 +362,10 @@ def create_app(
         ("/static/{name}", static_route),
     ]
     app = Starlette(
-        routes=[Route(path, _route(h, dash), methods=["GET", "HEAD"]) for path, h in routes]
+        routes=[
+            Route(path, _route(h, dash, reads=h is not static_route), methods=["GET", "HEAD"])
+            for path, h in routes
+        ]
     )
     app.state.dashboard = dash
     app.add_middleware(SecurityMiddleware, token=token)

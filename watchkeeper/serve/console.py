@@ -4,15 +4,19 @@ Each query gets a fresh in-memory DuckDB that attaches the store READ_ONLY (the 
 views, Steampipe macros and wk_* functions of `watchkeeper query`), then turns external
 access off and locks the configuration, so no statement can reach a file, the network
 or an extension, nor switch that back on. Only statements that read are accepted, and a
-timer interrupts the connection when the statement timeout passes.
+timer interrupts the connection when the statement timeout passes. Like the store, the
+sandbox attaches the file only while queries run (lease.py), so writers are not locked out.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -20,6 +24,8 @@ from watchkeeper.analyst.evidence import open_evidence
 from watchkeeper.analyst.functions import register
 from watchkeeper.analyst.query import QueryResult, translate
 from watchkeeper.errors import UserError
+from watchkeeper.serve.lease import Lease, LeaseTimes
+from watchkeeper.store import StoreError, StoreLockedError
 
 __all__ = ["Console", "ConsoleError", "ConsoleLimits", "ConsoleResult"]
 
@@ -49,8 +55,41 @@ class ConsoleResult:
     limit: int
 
 
-def _open(db: Path, limits: ConsoleLimits) -> duckdb.DuckDBPyConnection:
-    con = open_evidence(db, analyst=True)
+@dataclass
+class _Sandbox:
+    """The in-memory connection and up to ``workers`` prepared cursors: the Steampipe
+    macros are TEMP, so each cursor gets its own, made when a query first needs it (each
+    costs ~80 ms, and the sandbox is opened again after every quiet spell)."""
+
+    con: duckdb.DuckDBPyConnection
+    workers: int
+    idle: queue.Queue[duckdb.DuckDBPyConnection] = field(default_factory=queue.Queue)
+    made: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cursor(self, timeout: float) -> duckdb.DuckDBPyConnection:
+        """A prepared cursor; queue.Empty when all ``workers`` stay busy past ``timeout``."""
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            with self.lock:
+                if self.made < self.workers:
+                    self.made += 1
+                    return register(self.con.cursor())
+        return self.idle.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _open(db: Path, limits: ConsoleLimits, workers: int) -> _Sandbox:
+    """The sandbox: ``workers`` queries run at a time, the rest wait."""
+    try:
+        con = open_evidence(db, analyst=True)
+    except StoreError as exc:
+        if "lock" in str(exc).lower():  # a writer has the file: the lease waits and retries
+            raise StoreLockedError(str(exc)) from None
+        raise
     try:
         con.execute(f"SET memory_limit = '{limits.memory}'")
         con.execute(f"SET threads = {int(limits.threads)}")
@@ -59,7 +98,7 @@ def _open(db: Path, limits: ConsoleLimits) -> duckdb.DuckDBPyConnection:
     except BaseException:
         con.close()
         raise
-    return con
+    return _Sandbox(con, workers)
 
 
 def _check_statements(con: duckdb.DuckDBPyConnection, text: str) -> None:
@@ -83,38 +122,47 @@ def _check_statements(con: duckdb.DuckDBPyConnection, text: str) -> None:
 
 
 class Console:
-    """One sandbox connection for the process; each query runs on a cursor of its own."""
+    """One sandbox shared by the queries in flight; each runs on a cursor of its own."""
 
-    def __init__(self, db: Path, limits: ConsoleLimits, workers: int = 2):
+    def __init__(
+        self,
+        db: Path,
+        limits: ConsoleLimits,
+        workers: int = 2,
+        *,
+        within: Lease[Any] | None = None,
+        times: LeaseTimes | None = None,
+    ):
+        """``within``: the store's lease; the sandbox is then opened only inside it and
+        closed with it, so the two handles on the file leave writers the same gaps."""
         self.db = db
         self.limits = limits
         self.workers = workers
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._lock = threading.Lock()
-        self._idle: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """A prepared cursor: the Steampipe macros are TEMP, so each cursor gets its own
-        once; ``workers`` of them let that many queries run at a time, the rest wait."""
-        with self._lock:  # opened on first use: attaching and the macros take a moment
-            if self._con is None:
-                self._con = _open(self.db, self.limits)
-                for _ in range(self.workers):
-                    self._idle.put(register(self._con.cursor()))
-        return self._idle.get(timeout=self.limits.timeout)
+        self.within = within
+        if within is not None:
+            times = replace(within.times, linger=None, max_hold=math.inf)
+        self.lease: Lease[_Sandbox] = Lease(
+            lambda: _open(db, limits, workers), _Sandbox.close, times
+        )
+        if within is not None:
+            within.dependents.append(self.lease)
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        self.lease.close()
 
     def run(self, text: str, limit: int | None = None) -> ConsoleResult:
         """Run ``text`` (Steampipe idioms translated) and keep at most ``limit`` rows."""
+        with contextlib.ExitStack() as stack:
+            if self.within is not None:
+                stack.enter_context(self.within.hold())
+            return self._run(stack.enter_context(self.lease.hold()), text, limit)
+        raise AssertionError("unreachable")
+
+    def _run(self, box: _Sandbox, text: str, limit: int | None) -> ConsoleResult:
         limits = self.limits
         rows_wanted = max(1, min(limit or limits.max_rows, limits.max_rows))
         try:
-            con = self._cursor()
+            con = box.cursor(limits.timeout)
         except queue.Empty:
             raise ConsoleError("the console is busy with other queries; try again") from None
         timer = threading.Timer(limits.timeout, con.interrupt)
@@ -134,7 +182,7 @@ class Console:
                 raise ConsoleError(" ".join(str(exc).strip().split("\n")[:2])) from None
         finally:
             timer.cancel()
-            self._idle.put(con)
+            box.idle.put(con)
         kept = QueryResult(
             [d[0] for d in description], [str(d[1]) for d in description], fetched[:rows_wanted]
         )

@@ -1,8 +1,10 @@
-"""The dashboard's view of the store: one read-only connection, stored runs, and caches.
+"""The dashboard's view of the store: a read-only connection held while requests need
+it (see lease.py), stored runs, and caches.
 
 Snapshots and stored check runs never change once written, so whatever is derived from
 one run (its redacted results, report basis, matrix, raw-object index) is cached by run id
-and never goes stale; only the lists of runs and snapshots are read afresh per request.
+and never goes stale; only the lists of runs and snapshots are read afresh per request,
+so runs and snapshots written by other processes while the dashboard is up appear.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from watchkeeper.queries.results import STATUS_ORDER, STATUSES, CheckRun, Result
 from watchkeeper.queries.summary import RunSummary, ou_paths, summarise
 from watchkeeper.reports.model import ReportBasis, report_basis
 from watchkeeper.reports.model.raw import RawIndex
+from watchkeeper.serve.lease import Lease, LeaseTimes
 from watchkeeper.store import (
     SnapshotInfo,
     StoreError,
@@ -38,7 +41,7 @@ from watchkeeper.store import (
     verify_snapshots,
 )
 
-__all__ = ["DashboardStore", "Lru", "NotFound", "RunInfo", "RunView", "sql"]
+__all__ = ["DashboardStore", "Lru", "NotFound", "RunInfo", "RunView", "snapshot_key", "sql"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -116,6 +119,12 @@ class Lru(OrderedDict[K, V]):
         return value
 
 
+def snapshot_key(snapshots: list[SnapshotInfo]) -> tuple[tuple[int, str], ...]:
+    """What a cache over snapshots is keyed by: a collection running while the dashboard
+    is up adds a snapshot and later marks it complete, and both must read afresh."""
+    return tuple((s.snapshot_id, s.status) for s in snapshots)
+
+
 def _info(r: dict[str, Any]) -> RunInfo:
     return RunInfo(
         run_id=int(r["run_id"]),
@@ -133,33 +142,46 @@ def _info(r: dict[str, Any]) -> RunInfo:
 
 
 class DashboardStore:
-    """The database the dashboard serves, opened read-only for the life of the process."""
+    """The database the dashboard serves, opened read-only only while requests need it."""
 
-    def __init__(self, db: Path, *, cached_runs: int = 4):
+    def __init__(
+        self,
+        db: Path,
+        *,
+        cached_runs: int = 4,
+        times: LeaseTimes | None = None,
+    ):
         self.db = db
         if not db.is_file():
             raise StoreError(f"no watchkeeper database at {db} (run `watchkeeper collect` first)")
-        self._con = connect(db, read_only=True)
+        self.lease: Lease[duckdb.DuckDBPyConnection] = Lease(
+            lambda: connect(db, read_only=True),
+            lambda con: con.close(),
+            times,
+        )
+        with self.lease.hold():  # a file that is no watchkeeper store fails here, at start
+            pass
         self.catalog: Catalog = load_catalog()
         self._runs: Lru[int, RunView] = Lru(cached_runs)
-        self._verified: Lru[tuple[int, ...], dict[int, VerifyResult]] = Lru(2)
-        # Keyed by the runs' stamp (count and newest id): a listing is read again only
-        # when a run was added, which needs the write lock, so not while we hold the file.
+        self._verified: Lru[tuple[tuple[int, str], ...], dict[int, VerifyResult]] = Lru(2)
+        # Keyed by the runs' stamp (count and newest id): runs are only ever added (or
+        # removed by `prune`), each such write changes the stamp.
         self._listing: Lru[tuple[int, int], list[RunInfo]] = Lru(2)
         self._trends: Lru[tuple[int, int, str], list[dict[str, Any]]] = Lru(8)
         self._has_runs = False
 
     def close(self) -> None:
-        self._con.close()
+        self.lease.close()
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own for one request: DuckDB connections are not shared by threads."""
-        cur = self._con.cursor()
-        try:
-            yield cur
-        finally:
-            cur.close()
+        with self.lease.hold() as shared:
+            cur = shared.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -256,7 +278,7 @@ class DashboardStore:
     def verified(self) -> dict[int, VerifyResult]:
         """`watchkeeper verify` per snapshot; hashing reads every row, so once per set."""
         snaps = self.snapshots()
-        key = tuple(s.snapshot_id for s in snaps)
+        key = snapshot_key(snaps)
 
         def run() -> dict[int, VerifyResult]:
             with self.cursor() as con:

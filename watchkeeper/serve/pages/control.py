@@ -48,6 +48,11 @@ def _row(view: RunView, r: Result) -> VerdictRow:
     )
 
 
+def _under(path: str, ou: str) -> bool:
+    """``path`` is the OU ``ou`` or one below it."""
+    return path == ou or path.startswith(ou.rstrip("/") + "/")
+
+
 def control_page(
     view: RunView,
     control_id: str,
@@ -63,6 +68,8 @@ def control_page(
         raise NotFound(f"control {control_id} was not judged in run {view.info.run_id}")
     if status and status not in STATUSES:
         raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
+    if ou and not any(_under(p, ou) for p in view.ou_of.values()):
+        raise BadRequest(f"no account of run {view.info.run_id} is in OU {ou}")
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for r in results:
         counts[r.status] += 1
@@ -71,11 +78,7 @@ def control_page(
         for r in results
         if (not status or r.status == status)
         and (not account or account in r.account_id)
-        and (
-            not ou
-            or (path := view.ou_of.get(r.account_id, UNPLACED)) == ou
-            or path.startswith(ou.rstrip("/") + "/")
-        )
+        and (not ou or _under(view.ou_of.get(r.account_id, UNPLACED), ou))
     ]
     paging, shown = paginate(len(chosen), page)
     return ControlPage(

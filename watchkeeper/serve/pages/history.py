@@ -1,6 +1,6 @@
 """History: the timeline per control and account (gaps included), a diff between two
-snapshots (resources and verdicts), the stored check runs and the snapshots with their
-`verify` status."""
+snapshots (resources and verdicts), the stored check runs, the `fix --apply` runs and the
+snapshots with their `verify` status."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import duckdb
 from watchkeeper.analyst.diff import DriftError, ResourceChange, SnapshotDiff, VerdictChange, diff
 from watchkeeper.analyst.timeline import TimelineData, timeline_section
 from watchkeeper.serve.pages.common import BadRequest, Paging, paginate
-from watchkeeper.serve.store import DashboardStore, Lru, RunInfo
+from watchkeeper.serve.pages.fixes import FixRow, fix_rows
+from watchkeeper.serve.store import DashboardStore, Lru, RunInfo, snapshot_key
 from watchkeeper.store import SnapshotInfo, VerifyResult
 from watchkeeper.svg import timeline_svg
 
@@ -46,6 +47,8 @@ class HistoryPage:
     runs: list[RunInfo]
     snapshots: list[SnapshotInfo]
     verified: dict[int, VerifyResult]
+    fixes: list[FixRow]  # the newest `fix --apply` runs
+    fixes_total: int
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def history_page(
     snapshots = store.snapshots()
     timeline = None
     if control or account:
-        key = (tuple(s.snapshot_id for s in snapshots), benchmark, control, account)
+        key = (snapshot_key(snapshots), benchmark, control, account)
         with store.cursor() as con:
             data = cache.timelines.get_or(
                 key,
@@ -104,6 +107,8 @@ def history_page(
             data.computed,
         )
         timeline = TimelineView(part, timeline_svg(part), paging)
+    with store.cursor() as con:  # read afresh: complete_run fills a row in after the re-check
+        fixes, fixes_total = fix_rows(con, snapshots)
     return HistoryPage(
         benchmark=benchmark,
         control=control,
@@ -113,6 +118,8 @@ def history_page(
         runs=store.runs(),
         snapshots=sorted(snapshots, key=lambda s: -s.snapshot_id),
         verified=store.verified(),
+        fixes=fixes,
+        fixes_total=fixes_total,
     )
 
 
@@ -136,7 +143,7 @@ def diff_page(
             raise BadRequest(str(exc)) from None
         return found, found.summary()
 
-    key = (tuple(s.snapshot_id for s in snapshots), benchmark, from_id, to_id)
+    key = (snapshot_key(snapshots), benchmark, from_id, to_id)
     with store.cursor() as con:
         result, summary = cache.diffs.get_or(key, lambda: compute(con))
     paging, shown = paginate(len(result.resources), page, CHANGES_PER_PAGE)
