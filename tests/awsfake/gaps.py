@@ -42,6 +42,9 @@ _KEY = re.compile(r"Credential=([^/]+)/(\d+)/([^/]+)/([^/]+)/")
 # AWS's page sizes: (default, maximum).
 PAGES: dict[str, tuple[int, int]] = {"DescribeAlarms": (50, 100), "DescribeMetricFilters": (50, 50)}
 _TOKEN = "wk-page-"
+# The moment delivery times are counted back from: fixed for the test process, so two
+# collections of one estate (a clean and a throttled one, say) read the same GetTrailStatus.
+_NOW = time.time()
 
 
 @dataclass
@@ -237,7 +240,7 @@ class AwsGaps:
             return json.dumps(doc).encode()  # AWS: no delivery fields without a log group
         with self._lock:
             state = self.deliveries.get(trail.get("TrailARN", ""), Delivery())
-        now = time.time()
+        now = _NOW
         if state.started_ago is not None:
             doc["StartLoggingTime"] = now - state.started_ago.total_seconds()
         if state.delivered_ago is not None and (doc.get("IsLogging") or state.error):
