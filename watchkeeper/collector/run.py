@@ -234,6 +234,7 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
                 listing,
                 sink,
                 reporter,
+                request.deep,
             )
             if (request.organization or request.organization_units) and caller.account_id in targets
             else None
@@ -509,7 +510,11 @@ def _collect_topics(
 
 
 def _collect_organization(
-    scope: Scope, listing: list[dict[str, Any]], sink: _Sink, reporter: Reporter
+    scope: Scope,
+    listing: list[dict[str, Any]],
+    sink: _Sink,
+    reporter: Reporter,
+    with_deep: bool = False,
 ) -> None:
     """The organization's roots, OUs and account placements, from the caller."""
     # Its own error log, so the note below counts only the walk's failures.
@@ -517,7 +522,11 @@ def _collect_organization(
     tree = organizations.fetch(walk, listing)
     sink.add("aws_organizations_root", organizations.root_rows(tree, walk))
     sink.add("aws_organizations_organizational_unit", organizations.unit_rows(tree, walk))
-    sink.add("aws_organizations_account", organizations.account_rows(tree, walk))
+    members = organizations.account_rows(tree, walk)
+    if with_deep:
+        # Through ``scope``: a failed tag call is not a failure of the OU walk noted below.
+        deep.attach(members, "id", deep.organization_accounts(scope, members))
+    sink.add("aws_organizations_account", members)
     for error in walk.errors.errors:
         scope.errors.add(error)
     if walk.errors.errors:
