@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 7 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 8 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
