@@ -41,7 +41,7 @@ class LogReporter:
             done, total = self.done, self.total
         counts = ", ".join(f"{n} {t.removeprefix('aws_')}" for t, n in summary.counts.items())
         self._line(
-            f"[{done}/{total}] {summary.account_id} {summary.region}: {counts}; "
+            f"[{done}/{total}] {summary.phase} {summary.account_id} {summary.region}: {counts}; "
             f"{summary.errors} error(s); {telemetry.calls} API calls so far"
         )
 
@@ -50,12 +50,13 @@ class LogReporter:
 
 
 class RichReporter:
-    """A live bar: account × region units done, API calls, retries and errors."""
+    """A live bar: account × region units done (each twice: resources, then SNS), the
+    phase of the latest, API calls, retries and errors."""
 
     def __init__(self, console: Console):
         self.console = console
         self.progress = Progress(
-            TextColumn("[bold]collect"),
+            TextColumn("[bold]collect {task.fields[phase]}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[calls]} calls · {task.fields[retries]} retries"),
@@ -64,7 +65,9 @@ class RichReporter:
             console=console,
             transient=False,
         )
-        self.task = self.progress.add_task("collect", total=0, calls=0, retries=0, errors=0)
+        self.task = self.progress.add_task(
+            "collect", total=0, calls=0, retries=0, errors=0, phase=""
+        )
         self._lock = threading.Lock()
         self.errors = 0
 
@@ -89,6 +92,7 @@ class RichReporter:
         self.progress.update(
             self.task,
             advance=1,
+            phase=summary.phase,
             calls=telemetry.calls,
             retries=telemetry.retries,
             errors=self.errors,

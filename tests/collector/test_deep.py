@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import DEFAULT_ACCOUNT, Estate
 from tests.collector.test_collect import run
 from watchkeeper.api import connect
-from watchkeeper.collector.permissions import DEEP_ACTIONS
+from watchkeeper.collector.permissions import CALLER_DEEP_ACTIONS, DEEP_ACTIONS
 
 POLICY = {
     "Name": "mask-emails",
@@ -112,6 +114,8 @@ def test_deep_collection_fills_the_steampipe_columns(
     sent = {(r.service, r.operation) for r in proxy.requests}
     deep_ops = {(s, op) for s, ops in DEEP_ACTIONS.items() for op in ops}
     assert sent & deep_ops == set()
+    # Organization account tags are asked only when the organization is walked (below).
+    deep_ops -= {(s, op) for s, ops in CALLER_DEEP_ACTIONS.items() for op in ops}
     for view, column, where, _ in DEEP_COLUMNS:
         assert _value(plain, view, column, where.format(**names)) is None, (view, column)
     # A topic no alarm notifies has no attributes without --deep.
@@ -152,7 +156,80 @@ def test_a_failed_deep_call_is_a_collection_error_and_the_rest_is_kept(
 def test_every_deep_call_passes_the_read_only_guard():
     from watchkeeper.collector import is_read_only
 
-    ops = [op for ops in DEEP_ACTIONS.values() for op in ops]
+    ops = [op for t in (DEEP_ACTIONS, CALLER_DEEP_ACTIONS) for ops in t.values() for op in ops]
     assert ops and [op for op in ops if not is_read_only(op)] == []
     # …which still refuses a write of the same services.
     assert not is_read_only("TagResource") and not is_read_only("PutDataProtectionPolicy")
+
+
+ORG_TAGS = [{"Key": "cost-centre", "Value": "security"}, {"Key": "owner", "Value": "soc"}]
+
+
+def _organization_rows(db: Path) -> dict[str, tuple[Any, Any]]:
+    con = connect(db)
+    try:
+        got = con.execute("SELECT id, tags, tags_src FROM aws_organizations_account").fetchall()
+    finally:
+        con.close()
+    return {
+        i: (None if t is None else json.loads(t), None if s is None else json.loads(s))
+        for i, t, s in got
+    }
+
+
+def test_deep_collection_reads_organization_account_tags(
+    estate: Estate, proxy: FaultProxy, tmp_path: Path
+):
+    tagged, bare = estate.organization(["tagged", "bare"])
+    org = estate.account().client("organizations")
+    org.tag_resource(ResourceId=tagged, Tags=ORG_TAGS)
+
+    plain = tmp_path / "plain.duckdb"
+    run(plain, proxy, organization=True, role_name="reader")
+    assert proxy.count("organizations", "ListTagsForResource") == 0
+    rows = _organization_rows(plain)
+    assert set(rows) == {DEFAULT_ACCOUNT, tagged, bare}
+    assert set(rows.values()) == {(None, None)}  # not asked
+
+    deep = tmp_path / "deep.duckdb"
+    proxy.requests.clear()
+    # One account's tags refused: an error for that call only, the others still read.
+    proxy.add(
+        Rule(
+            "organizations",
+            "ListTagsForResource",
+            code="AccessDeniedException",
+            when=lambda req: DEFAULT_ACCOUNT.encode() in req.body,
+        )
+    )
+    outcome = run(deep, proxy, organization=True, role_name="reader", deep=True)
+    assert [(e.service, e.operation, e.error_code) for e in outcome.errors] == [
+        ("organizations", "ListTagsForResource", "AccessDeniedException")
+    ]
+    assert proxy.count("organizations", "ListTagsForResource") == 3  # one per account
+    rows = _organization_rows(deep)
+    assert rows[tagged] == ({"cost-centre": "security", "owner": "soc"}, ORG_TAGS)
+    assert rows[bare] == ({}, [])  # asked: none
+    assert rows[DEFAULT_ACCOUNT] == (None, None)  # refused: unknown, not "none"
+
+
+# regions collected → the regions whose steampipe_default is true (the caller's home region,
+# us-east-1 in the tests, is where the identity calls go)
+DEFAULT_REGIONS: list[tuple[tuple[str, ...], set[str]]] = [
+    (("us-east-1", "eu-west-1"), {"us-east-1"}),
+    (("eu-west-1",), set()),
+]
+
+
+@pytest.mark.parametrize(("regions", "defaults"), DEFAULT_REGIONS)
+def test_region_steampipe_default_is_the_identity_region(
+    estate: Estate, proxy: FaultProxy, db: Path, regions: tuple[str, ...], defaults: set[str]
+):
+    estate.account()
+    run(db, proxy, regions=regions)
+    con = connect(db)
+    try:
+        got = con.execute("SELECT name, steampipe_default FROM aws_region").fetchall()
+    finally:
+        con.close()
+    assert sorted(got) == sorted((r, r in defaults) for r in regions)

@@ -208,3 +208,81 @@ def test_alarm_notifying_a_topic_in_a_collected_account_is_judged_by_that_topic(
     # Read once, as its owner, in the owner's account.
     asked = [q for q in proxy.requests if q.operation == "ListSubscriptionsByTopic"]
     assert [q.body.count(b"central-alerts") for q in asked] == [1]
+
+
+CALLER_KEY = "testing"  # the caller's (DEFAULT_ACCOUNT's) key; OTHER is read through a role
+
+
+def _key_of(owner: str) -> Callable[..., bool]:
+    """Requests signed by ``owner``'s credentials only."""
+    if owner == DEFAULT_ACCOUNT:
+        return lambda req: req.access_key == CALLER_KEY
+    return lambda req: req.access_key != CALLER_KEY
+
+
+# id, the topic's owner, does the topic exist, whose ListTopics is denied (None: nobody's),
+# expected status, a piece of the reason
+LISTING: list[tuple[str, str, bool, str | None, str, str]] = [
+    (
+        "topic owner's listing denied, alarm in another account",
+        OTHER, True, OTHER, "error",
+        f"ListTopics failed in account {OTHER} region us-east-1 (AccessDenied)",
+    ),
+    (
+        "topic owner's listing denied, same account",
+        DEFAULT_ACCOUNT, True, DEFAULT_ACCOUNT, "error",
+        f"ListTopics failed in account {DEFAULT_ACCOUNT} region us-east-1 (AccessDenied)",
+    ),
+    (
+        "only the alarm account's listing denied",
+        OTHER, True, DEFAULT_ACCOUNT, "pass", "1 confirmed subscriber",
+    ),
+    (
+        "listings fine, topic deleted",
+        OTHER, False, None, "fail", "does not exist",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("owner", "exists", "denied", "status", "says"),
+    [c[1:] for c in LISTING],
+    ids=[c[0] for c in LISTING],
+)
+def test_a_topic_whose_listing_failed_cannot_be_verified(
+    estate: Estate,
+    proxy: FaultProxy,
+    db: Path,
+    owner: str,
+    exists: bool,
+    denied: str | None,
+    status: str,
+    says: str,
+):
+    a = estate.account()
+    chain = a.chain(subscriber=None)
+    other = estate.account(OTHER)
+    holder = a if owner == DEFAULT_ACCOUNT else other
+    if exists:
+        topic = holder.topic("central-alerts")
+        holder.subscribe(topic, "soc@example.com")
+    else:
+        topic = f"arn:aws:sns:us-east-1:{owner}:central-alerts"
+    a.alarm(chain.alarm, chain.metric, chain.namespace, [topic])
+    if denied is not None:
+        proxy.add(
+            Rule(
+                "sns",
+                "ListTopics",
+                status=403,
+                code="AccessDenied",
+                message="not authorized to perform SNS:ListTopics",
+                when=_key_of(denied),
+            )
+        )
+    results = collect_and_check(db, proxy, accounts=(DEFAULT_ACCOUNT, OTHER), role_name="reader")
+    r = one(results)
+    assert r.status == status, r.reason
+    assert says in r.reason
+    if status != "pass":
+        assert r.evidence["failed_link"] == "topic_exists"

@@ -529,7 +529,12 @@ _add(
                 "The OU or root it sits in; NULL when the walk could not reach it",
                 "organizations:ListAccountsForParent ParentId (the request)",
             ),
-            "tags": _c("Account tags: not collected, always NULL"),
+            "tags": _c(
+                "Account tags as a {key: value} object (Steampipe's `tags`): the view computes "
+                "it from raw_deep, the stored column is always NULL; NULL unless collected with "
+                "`collect --deep`",
+                "organizations:ListTagsForResource Tags[]",
+            ),
         },
     )
 )
@@ -899,6 +904,11 @@ for _t in DEEP_TABLES:
         "Answers of the per-resource calls, JSON keyed by operation (schema 6); " + DEEP,
         _DEEP_SOURCES[_t],
     )
+TABLES["aws_organizations_account"].columns["raw_deep"] = _c(
+    "The account's tags as the organization lists them, JSON keyed by operation (schema 8); "
+    + DEEP,
+    "organizations:ListTagsForResource, asked by the identity that walks the organization",
+)
 
 
 def _v(meaning: str, source: str = "derived") -> Column:
@@ -937,6 +947,11 @@ _sp: dict[str, dict[str, Column]] = {
         "steampipe_available": _v(
             "The region is in the collection's scope (Steampipe: in the connection's regions)",
             "derived: collected",
+        ),
+        "steampipe_default": _v(
+            "The region the account's identity calls used — the collector's default region "
+            "(Steampipe: the connection's default region)",
+            "derived: name = aws_account.region",
         ),
         **_common("region name", "`arn:<partition>::<region>:<account_id>`", _NO_TAGS),
     },
@@ -1082,7 +1097,10 @@ _sp: dict[str, dict[str, Column]] = {
     "aws_organizations_organizational_unit": _common("name", "`arn`", _NO_TAGS),
     "aws_organizations_account": {
         "state": _v("`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`…", f"{ACC}.State"),
-        "tags_src": _v("Account tags as [{Key, Value}]: not collected, always NULL"),
+        "tags_src": _v(
+            "Account tags as [{Key, Value}], as the API lists them; " + DEEP,
+            "organizations:ListTagsForResource Tags[]",
+        ),
         **_common("name", "`arn`", None),
     },
 }

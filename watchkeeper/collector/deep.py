@@ -1,7 +1,8 @@
 """Per-resource calls made only with `collect --deep` ([collect] deep = true): tags, a log
-group's data-protection policy, subscription attributes, trail insight selectors and the
-Security Hub administrator. They are the Steampipe plugin's columns that cost one call per
-resource, so a plain collection leaves them out (the views show NULL: "not asked").
+group's data-protection policy, subscription attributes, trail insight selectors, the
+Security Hub administrator and the organization's account tags. They are the Steampipe
+plugin's columns that cost one call per resource, so a plain collection leaves them out
+(the views show NULL: "not asked").
 
 Each fetch returns, per resource, the answers keyed by operation name; ``attach`` stores
 them in the rows' ``raw_deep`` column, from which views.sql computes the columns. A failed
@@ -16,7 +17,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from watchkeeper.collector.aws import Scope
+from watchkeeper.collector.aws import Scope, paginate
 from watchkeeper.collector.sns import SnsData
 from watchkeeper.store.model import Row
 
@@ -163,6 +164,23 @@ def subscriptions(scope: Scope, rows: list[Row]) -> Answers:
             "GetSubscriptionAttributes": (
                 "sns",
                 lambda arn: client.get_subscription_attributes(SubscriptionArn=arn),
+            )
+        },
+    )
+
+
+def organization_accounts(scope: Scope, rows: list[Row]) -> Answers:
+    """Each member account's tags, asked of the organization by the identity walking it."""
+    client = scope.client("organizations")
+    return _gather(
+        scope,
+        (str(r["id"]) for r in rows),
+        {
+            "ListTagsForResource": (
+                "organizations",
+                lambda account: {
+                    "Tags": paginate(client, "list_tags_for_resource", "Tags", ResourceId=account)
+                },
             )
         },
     )

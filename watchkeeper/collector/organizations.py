@@ -132,7 +132,7 @@ def account_rows(tree: OrgTree, scope: Scope) -> list[Row]:
                 "joined_method": a.get("JoinedMethod"),
                 "joined_timestamp": a.get("JoinedTimestamp"),
                 "parent_id": parent,
-                "tags": None,  # tags would cost one ListTagsForResource per account
+                "tags": None,  # views.sql computes them from raw_deep (--deep)
                 "raw": a,
             }
         )

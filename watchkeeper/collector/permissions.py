@@ -33,6 +33,8 @@ DEEP_ACTIONS: dict[str, tuple[str, ...]] = {
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
     svc: (*ops, *DEEP_ACTIONS.get(svc, ())) for svc, ops in _CHAIN_ACTIONS.items()
 }
+# --deep from the identity that walks the organization: each account's tags.
+CALLER_DEEP_ACTIONS: dict[str, tuple[str, ...]] = {"organizations": ("ListTagsForResource",)}
 # Needed only by the identity that starts the collection.
 CALLER_ACTIONS: dict[str, tuple[str, ...]] = {
     # --organization: the account list, then the OU tree walked from the roots
@@ -41,6 +43,7 @@ CALLER_ACTIONS: dict[str, tuple[str, ...]] = {
         "ListRoots",
         "ListOrganizationalUnitsForParent",
         "ListAccountsForParent",
+        *CALLER_DEEP_ACTIONS["organizations"],
     ),
     "sts": ("AssumeRole",),  # --account/--organization with --role-name
 }

@@ -57,12 +57,18 @@ class CollectRequest:
     deep: bool = False
 
 
+# Each account × region is visited twice: its resources, then (once every alarm is known)
+# its SNS topics. The reporter counts both visits, so its total is the whole run's.
+PHASES = ("resources", "sns")
+
+
 @dataclass(frozen=True)
 class UnitSummary:
     account_id: str
     region: str
     counts: dict[str, int]
     errors: int
+    phase: str = PHASES[0]
 
 
 class Reporter(Protocol):
@@ -211,7 +217,7 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
     snapshot_id = begin_snapshot(request.db, targets, regions, caller.arn)
     collection = Collection(caller_arn=caller.arn, accounts=targets, regions=regions)
     skipped: dict[str, list[str]] = {}
-    reporter.begin(len(targets) * len(regions) if regions else 0)
+    reporter.begin(len(PHASES) * len(targets) * len(regions) if regions else 0)
 
     workers = request.aws.workers(len(targets))
     with (
@@ -228,6 +234,7 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
                 listing,
                 sink,
                 reporter,
+                request.deep,
             )
             if (request.organization or request.organization_units) and caller.account_id in targets
             else None
@@ -266,11 +273,23 @@ def _collect(request: CollectRequest, reporter: Reporter | None) -> CollectOutco
         # SNS last: an alarm may notify a topic in another account, so which topics need
         # their subscribers read is known only once every account's alarms are.
         units = ((a, r) for a in setups if a.clients is not None for r in a.regions)
+        reporter.note(
+            f"{PHASES[1]}: topics and subscribers of "
+            f"{sum(len(a.regions) for a in setups if a.clients is not None)} account/region(s)"
+        )
         _run_all(
             pool,
             workers,
             lambda unit: _collect_topics(
-                unit[0], unit[1], caller, errors, sink, notified, request.deep
+                unit[0],
+                unit[1],
+                caller,
+                errors,
+                sink,
+                notified,
+                reporter,
+                telemetry,
+                request.deep,
             ),
             units,
         )
@@ -342,6 +361,8 @@ def _setup_account(
             errors.add(CollectionError(account_id, None, "sts", "AssumeRole", code, message))
             acct.role_arn = f"arn:{caller.partition}:iam::{account_id}:role/{request.role_name}"
             reporter.note(f"{account_id}: cannot assume {acct.role_arn}: {code}")
+            if regions is not None:  # counted in begin(), and they will not run
+                reporter.add_units(-len(PHASES) * len(regions))
         else:
             acct.role_arn = role_arn
             acct.clients = base.for_account(credentials)
@@ -368,7 +389,7 @@ def _setup_account(
                 f"{account_id}: skipping {len(skipped[account_id])} opt-in region(s) that are "
                 f"not enabled: {', '.join(skipped[account_id])}"
             )
-        reporter.add_units(len(acct.regions))
+        reporter.add_units(len(PHASES) * len(acct.regions))
     if regions is not None:
         sink.add(
             "aws_region",
@@ -462,11 +483,14 @@ def _collect_topics(
     errors: ErrorLog,
     sink: _Sink,
     notified: _NotifiedTopics,
+    reporter: Reporter,
+    telemetry: Telemetry,
     with_deep: bool = False,
 ) -> None:
     """One account's SNS topics in one region, read as their owner."""
     assert acct.clients is not None
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
+    before = errors.count()
     data = sns.fetch(scope, notified.take(acct.account_id, region))
     if with_deep:
         deep.topic_attributes(scope, data)  # the topics no alarm notifies, too
@@ -478,10 +502,19 @@ def _collect_topics(
     sink.add("aws_sns_topic", topics)
     sink.add("aws_sns_topic_subscription", subscriptions)
     acct.clients.release(region)
+    counts = {"aws_sns_topic": len(topics), "aws_sns_topic_subscription": len(subscriptions)}
+    reporter.unit_done(
+        UnitSummary(acct.account_id, region, counts, errors.count() - before, PHASES[1]),
+        telemetry,
+    )
 
 
 def _collect_organization(
-    scope: Scope, listing: list[dict[str, Any]], sink: _Sink, reporter: Reporter
+    scope: Scope,
+    listing: list[dict[str, Any]],
+    sink: _Sink,
+    reporter: Reporter,
+    with_deep: bool = False,
 ) -> None:
     """The organization's roots, OUs and account placements, from the caller."""
     # Its own error log, so the note below counts only the walk's failures.
@@ -489,7 +522,11 @@ def _collect_organization(
     tree = organizations.fetch(walk, listing)
     sink.add("aws_organizations_root", organizations.root_rows(tree, walk))
     sink.add("aws_organizations_organizational_unit", organizations.unit_rows(tree, walk))
-    sink.add("aws_organizations_account", organizations.account_rows(tree, walk))
+    members = organizations.account_rows(tree, walk)
+    if with_deep:
+        # Through ``scope``: a failed tag call is not a failure of the OU walk noted below.
+        deep.attach(members, "id", deep.organization_accounts(scope, members))
+    sink.add("aws_organizations_account", members)
     for error in walk.errors.errors:
         scope.errors.add(error)
     if walk.errors.errors:

@@ -120,6 +120,12 @@ def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, AccountFacts]:
         if al["watched_metric"]:
             acct_alarms = by_metric.setdefault(al["account_id"], {})
             acct_alarms.setdefault(al["watched_metric"], []).append(al)
+    # A region whose topics could not be listed: its topics are unknown, whoever alarms on them.
+    unlisted = {
+        (e["account_id"], e["region"]): e["error_code"]
+        for e in errors
+        if e["service"] == "sns" and e["operation"] == "ListTopics" and e["account_id"]
+    }
     out: dict[str, AccountFacts] = {}
     for a in accounts:
         acct = a["account_id"]
@@ -131,6 +137,7 @@ def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, AccountFacts]:
             foreign_trails=[t for t in foreign if t["account_id"] == acct],
             alarms_by_metric=by_metric.get(acct, {}),
             collected=collected,
+            topic_listing_failed=unlisted,
         )
     return out
 

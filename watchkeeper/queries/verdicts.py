@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from watchkeeper.jsonutil import loads_lenient
@@ -37,6 +37,9 @@ class AccountFacts:
     foreign_trails: list[dict[str, Any]]  # org trails listed whose owner was not collected
     alarms_by_metric: dict[str, list[dict[str, Any]]]  # metric name → the account's alarms
     collected: frozenset[tuple[str, str]]  # (account, region) pairs in the snapshot
+    # (account, region) → error code of its failed sns:ListTopics, in any collected account:
+    # there a missing topic is unknown, not absent.
+    topic_listing_failed: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def chain_evidence(b: ChainRow) -> ChainObjects:
@@ -214,7 +217,8 @@ def metric_filter_result(
         )
         topic_place = _topic_place(best) if first["link"] == "topic_exists" else None
         topic_outside = topic_place is not None and topic_place not in facts.collected
-        status = "error" if unknown or relevant or outside or topic_outside else "fail"
+        unlisted = facts.topic_listing_failed.get(topic_place) if topic_place is not None else None
+        status = "error" if unknown or relevant or outside or topic_outside or unlisted else "fail"
         if outside:
             reason = (
                 f"could not evaluate: {trail_phrase(best)} delivers to log group "
@@ -227,6 +231,13 @@ def metric_filter_result(
                 f"cannot verify topic in account {topic_place[0]} ({topic_place[1]}): alarm "
                 f"{quoted(best['alarm_name'])} notifies {best['topic_action_arn']}, and that "
                 "account and region were not collected; collect it too to judge this account"
+            )
+        elif unlisted is not None:
+            assert topic_place is not None
+            reason = (
+                f"cannot verify topic {best['topic_action_arn']} that alarm "
+                f"{quoted(best['alarm_name'])} notifies: ListTopics failed in account "
+                f"{topic_place[0]} region {topic_place[1]} ({unlisted})"
             )
         elif unknown:
             explain = BY_NAME[first["link"]].unknown

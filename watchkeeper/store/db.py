@@ -13,7 +13,7 @@ import duckdb
 
 from watchkeeper.errors import UserError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # from-version → the script that upgrades a file to from-version + 1
 MIGRATIONS: dict[int, str] = {
     1: "migrations/0002_collector_host.sql",
@@ -22,6 +22,7 @@ MIGRATIONS: dict[int, str] = {
     4: "migrations/0005_remediation_run.sql",
     5: "migrations/0006_deep_columns.sql",
     6: "migrations/0007_composite_alarms.sql",
+    7: "migrations/0008_organization_account_tags.sql",
 }
 
 # Tables of collected rows, in the order hashes and exports walk them.

@@ -53,6 +53,7 @@ COLUMN_SINCE: dict[tuple[str, str], int] = {
     ("aws_sns_topic", "raw_deep"): 6,
     ("aws_sns_topic_subscription", "raw_deep"): 6,
     ("aws_securityhub_hub", "raw_deep"): 6,
+    ("aws_organizations_account", "raw_deep"): 8,
     **{
         ("aws_cloudwatch_alarm", column): 7
         for column in (

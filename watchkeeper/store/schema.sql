@@ -1,4 +1,4 @@
--- watchkeeper store, schema version 7 (migrations/ upgrades older files in place).
+-- watchkeeper store, schema version 8 (migrations/ upgrades older files in place).
 --
 -- Every collected row lives in the `history` schema, keyed by snapshot_id, and is never
 -- updated. The plain names in `main` (created by views.sql) show, per account, the rows of
@@ -291,8 +291,9 @@ CREATE TABLE IF NOT EXISTS history.aws_organizations_account (
     joined_timestamp  TIMESTAMPTZ,
     -- The OU or root the account sits in; NULL when the tree walk could not reach it.
     parent_id         VARCHAR,
-    tags              JSON,               -- not collected (ListTagsForResource): NULL
-    raw               JSON
+    tags              JSON,               -- always NULL: the view computes it from raw_deep
+    raw               JSON,
+    raw_deep          JSON                -- `collect --deep`: ListTagsForResource (schema 8)
 );
 
 -- `fix --apply` runs (migrations/0005_remediation_run.sql says why; same DDL).

@@ -128,13 +128,16 @@ CREATE OR REPLACE VIEW aws_region AS
 SELECT
     t.*,
     t.collected AS steampipe_available,
+    -- The connection's default region is, here, the one the account's identity calls used.
+    coalesce(t.name = a.region, false) AS steampipe_default,
     t.name AS title,
     json_array('arn:' || wk_partition(t.region) || '::' || t.name || ':' || t.account_id) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
     json_object('connection_name', 'aws_' || t.account_id) AS _ctx
 FROM history.aws_region AS t
-JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
+JOIN latest_snapshot_account AS l USING (snapshot_id, account_id)
+LEFT JOIN history.aws_account AS a USING (snapshot_id, account_id);
 
 CREATE OR REPLACE VIEW aws_cloudtrail_trail AS
 SELECT
@@ -308,9 +311,10 @@ JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
 CREATE OR REPLACE VIEW aws_organizations_account AS
 SELECT
-    t.*,
+    -- The stored tags column is never filled: the answer lives in raw_deep (`--deep`).
+    t.* REPLACE (wk_tag_map(t.raw_deep -> '$.ListTagsForResource.Tags') AS tags),
     t.raw ->> 'State' AS state,
-    NULL::JSON AS tags_src,
+    t.raw_deep -> '$.ListTagsForResource.Tags' AS tags_src,
     t.name AS title,
     json_array(t.arn) AS akas,
     wk_partition(t.region) AS "partition",
