@@ -178,6 +178,8 @@ def test_kills_at_random_points_leave_the_store_sound(estate: Estate, proxy: Fau
     codes = [kill_trial(proxy, db, after=d) for d in (0.0, *(rng.uniform(0, 1.5) for _ in "abc"))]
     assert codes[0] == -signal.SIGKILL and set(codes) <= {0, -signal.SIGKILL}, codes
     complete, incomplete = assert_store_sound(db)
-    # Every killed collection left its snapshot incomplete; every other one completed.
-    assert incomplete == codes.count(-signal.SIGKILL) >= 1, codes
-    assert complete == 1 + codes.count(0), codes
+    # Every run left one snapshot; the first kill (at DescribeAlarms) always lands mid-write,
+    # and a later one may land mid-write or after the snapshot was sealed (process exiting).
+    assert complete + incomplete == 1 + len(codes), codes
+    assert 1 <= incomplete <= codes.count(-signal.SIGKILL), (codes, incomplete)
+    assert complete >= 1 + codes.count(0), codes
