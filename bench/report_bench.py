@@ -1,7 +1,7 @@
 """Report benchmark (issue 12): the main report and the evidence packs at organisation scale.
 
     python -m bench.report_bench --accounts 1000 [--code DIR ...] [--stages html,pdf,packs]
-        [--packs 50]
+        [--packs 50] [--estate DIR]
 
 Builds the synthetic snapshot of bench/check_bench.py with every account's chain correct
 and 5 % of the accounts (evenly spread) broken in one link of one control. Then:
@@ -14,6 +14,10 @@ and 5 % of the accounts (evenly spread) broken in one link of one control. Then:
   ``html`` the main report as HTML; ``pdf`` the main report as PDF (pages counted with
   pypdf); ``packs`` the evidence packs (HTML + PDF) of the first ``--packs`` accounts,
   with the per-pack figures extrapolated to every account (and labelled so).
+
+``--estate DIR`` keeps the snapshot and the check run in DIR and reuses them when they are
+there (the estate takes minutes to build at 1,000 accounts); the check's figures are then
+not measured again.
 
 Each render stage reports wall and CPU seconds of the child and of the PDF workers it
 reaped (wait4), and the peak RSS of the largest of those processes: the render's own,
@@ -134,6 +138,7 @@ def main() -> None:
     ap.add_argument("--packs", default="50", help="how many accounts' packs: a number or all")
     ap.add_argument("--keep", type=Path, help="write the reports into this directory")
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--estate", type=Path, help="keep (or reuse) the snapshot and run here")
     ap.add_argument("--child", choices=("check", *RENDER_STAGES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--run-file", type=Path, help=argparse.SUPPRESS)
@@ -154,22 +159,29 @@ def main() -> None:
     regions = ALL_REGIONS[: args.regions]
     figures: dict[str, Any] = {"accounts": args.accounts, "packs_timed": packs}
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        run_file = Path(tmp) / "run.pickle"
-        t = time.perf_counter()
-        col = build(args.accounts, regions, args.noise, broken_share=args.broken)
-        # Stand-in API objects about the size of real ones: the row's own columns.
-        for rows in col.tables.values():
-            for row in rows:
-                row["raw"] = json.dumps({k: v for k, v in row.items() if v is not None})
-        sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
-        complete_snapshot(db, sid, col)
-        print(f"estate: {time.perf_counter() - t:.1f}s", flush=True)
-        check, _, _ = _spawn(
-            ["--child", "check", "--db", str(db), "--run-file", str(run_file)], codes[0]
-        )
-        figures["check"] = check
-        print("check", json.dumps(check), flush=True)
+        home = args.estate or Path(tmp)
+        home.mkdir(parents=True, exist_ok=True)
+        db = home / "bench.duckdb"
+        run_file = home / "run.pickle"
+        if args.estate and db.exists() and run_file.exists():
+            print(f"estate and check run reused from {home}", flush=True)
+        else:
+            for stale in (db, run_file):
+                stale.unlink(missing_ok=True)
+            t = time.perf_counter()
+            col = build(args.accounts, regions, args.noise, broken_share=args.broken)
+            # Stand-in API objects about the size of real ones: the row's own columns.
+            for rows in col.tables.values():
+                for row in rows:
+                    row["raw"] = json.dumps({k: v for k, v in row.items() if v is not None})
+            sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
+            complete_snapshot(db, sid, col)
+            print(f"estate: {time.perf_counter() - t:.1f}s", flush=True)
+            check, _, _ = _spawn(
+                ["--child", "check", "--db", str(db), "--run-file", str(run_file)], codes[0]
+            )
+            figures["check"] = check
+            print("check", json.dumps(check), flush=True)
         for code in codes:
             per: dict[str, Any] = {}
             for stage in args.stages.split(","):
@@ -177,7 +189,8 @@ def main() -> None:
                 out.mkdir(parents=True, exist_ok=True)
                 per[stage] = _render_stage(stage, db, run_file, out, code, packs, args.accounts)
                 print(code, stage, json.dumps(per[stage]), flush=True)
-                if stage in ("html", "pdf"):
+                if stage in ("html", "pdf") and "check" in figures:
+                    check = figures["check"]
                     per[f"command_{stage}"] = {
                         "wall_s": round(check["wall_s"] + per[stage]["wall_s"], 1),
                         "cpu_s": round(check["cpu_s"] + per[stage]["cpu_s"], 1),

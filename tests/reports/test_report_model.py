@@ -61,7 +61,7 @@ def test_cover_names_snapshot_hashes_and_collector(model: ReportModel, scenario:
     assert c.benchmark == "cis-v5.0.0" and c.benchmark_version == "v5.0.0"
     assert c.snapshot_id == scenario.run.snapshot.id
     assert c.snapshot_sha256 == scenario.run.snapshot.sha256 and len(c.snapshot_sha256 or "") == 64
-    # The verdicts as checked (model.run may be redacted): the hash check --format json prints.
+    # The verdicts as checked (what `check --format json` prints), not their masked copy.
     assert c.results_sha256 == results_digest(scenario.run.results)
     assert c.collector_identity and c.collector_identity.startswith("arn:aws:")
     assert [a.account_id for a in c.accounts] == [GOOD, BAD]

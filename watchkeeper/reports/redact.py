@@ -32,6 +32,7 @@ __all__ = [
     "mask_url",
     "organization_emails",
     "redact_json",
+    "redact_result",
     "redact_run",
     "redact_text",
     "report_redactor",
@@ -182,17 +183,15 @@ def report_redactor(con: duckdb.DuckDBPyConnection, run: CheckRun) -> Redactor:
     )
 
 
+def redact_result(r: Result, redactor: Redactor) -> Result:
+    """One result with subscriber endpoints masked in its reason and evidence."""
+    return Result(
+        **{**r.__dict__, "reason": redactor.text(r.reason), "evidence": redactor.json(r.evidence)}
+    )
+
+
 def redact_run(run: CheckRun, redactor: Redactor | None = None) -> CheckRun:
     """The run with subscriber endpoints masked everywhere (reasons and evidence too)."""
     redactor = redactor or Redactor(run_endpoints(run))
-    results = [
-        Result(
-            **{
-                **r.__dict__,
-                "reason": redactor.text(r.reason),
-                "evidence": redactor.json(r.evidence),
-            }
-        )
-        for r in run.results
-    ]
+    results = [redact_result(r, redactor) for r in run.results]
     return CheckRun(**{**run.__dict__, "results": results, "checked_sha256": run.digest()})

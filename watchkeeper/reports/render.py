@@ -161,6 +161,7 @@ def write_reports(request: ReportRequest) -> ReportOutput:
         raise ReportError(f"cannot create {out_dir}: {exc.strerror}") from None
 
     shown = run  # what the machine formats write: redacted when the report is
+    machine = any(fmt not in ("html", "pdf") for fmt in wanted)
     html: str | None = None
     packs: list[Path] = []
     selecting = bool(request.accounts or request.ous)
@@ -170,12 +171,13 @@ def write_reports(request: ReportRequest) -> ReportOutput:
     try:
         if "html" in wanted or "pdf" in wanted or pack_dir is not None:
             basis = report_basis(con, run, catalog, request.redact, request.title)
-            shown = basis.run  # redacted there already: mask once, not twice
+            if machine:  # masked there, on first use: mask once, not twice
+                shown = basis.run
             if pack_dir is not None:
                 packs = _write_packs(con, basis, request, wanted, pack_dir, base_name(run))
             if main_report and ("html" in wanted or "pdf" in wanted):
                 html = _main_html(con, basis, request)
-        elif request.redact:
+        elif request.redact and machine:
             shown = redact_run(run, report_redactor(con, run))
     finally:
         con.close()
@@ -210,12 +212,12 @@ def write_reports(request: ReportRequest) -> ReportOutput:
 
 def _main_html(con: DuckDBPyConnection, basis: ReportBasis, request: ReportRequest) -> str:
     model: ReportModel = build_report(
-        con, basis.run, basis.catalog, request.redact, request.title, basis=basis
+        con, basis.checked, basis.catalog, request.redact, request.title, basis=basis
     )
     if request.timeline:
         data = timeline_section(
             con,
-            benchmark=basis.run.benchmark,
+            benchmark=basis.checked.benchmark,
             controls=tuple(sorted(basis.judged)),
             since=request.since,
         )

@@ -3,15 +3,16 @@
 The parts are built in reading order: cover, summary (counts, the matrix, the failing
 items), per-control sections drawing only the results that are not a pass (with the
 raw-object appendix they cite), the compact table of passes, collection errors, and the
-commands that re-run the check. What every report of the run shares (the redacted run,
+commands that re-run the check. What every report of the run shares (the run,
 accounts, cover) is read once into a `ReportBasis`; `packs` builds per-account evidence
 packs from the same basis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, cast
 
 import duckdb
@@ -41,7 +42,12 @@ from watchkeeper.reports.model.types import (
     SqlText,
     Summary,
 )
-from watchkeeper.reports.redact import Redactor, redact_run, report_redactor, report_snapshot_ids
+from watchkeeper.reports.redact import (
+    Redactor,
+    redact_result,
+    report_redactor,
+    report_snapshot_ids,
+)
 from watchkeeper.store import rows as _rows
 
 __all__ = [
@@ -179,9 +185,14 @@ def rerun_commands(run: CheckRun, account_id: str | None = None) -> list[Command
 
 @dataclass(frozen=True)
 class ReportBasis:
-    """What the main report and every evidence pack of one run share, read once."""
+    """What the main report and every evidence pack of one run share, read once.
 
-    run: CheckRun  # redacted when the report is
+    Masking every result's evidence cost seconds at 1,000 accounts, and the main report
+    shows in full only the exceptions; so results are masked where they are shown:
+    ``report_run`` (exceptions masked; passes feed the pass table, which masks the names it
+    prints), ``masked`` (one pack's results), ``run`` (all of them, on first use)."""
+
+    checked: CheckRun  # as checked, unmasked: read it through the accessors below
     catalog: Catalog
     redactor: Redactor | None
     snapshot_ids: list[int]
@@ -194,6 +205,28 @@ class ReportBasis:
     errors: list[CollectionErrorRow]
     snapshot_hashes: dict[int, str | None]
 
+    def masked(self, results: list[Result]) -> list[Result]:
+        """``results`` as the report shows them: masked when it is redacted."""
+        if self.redactor is None:
+            return results
+        return [redact_result(r, self.redactor) for r in results]
+
+    @cached_property
+    def run(self) -> CheckRun:
+        """The whole run as the report shows it (machine formats, the web view)."""
+        return replace(self.checked, results=self.masked(self.checked.results))
+
+    @cached_property
+    def report_run(self) -> CheckRun:
+        """The main report's run: the exceptions masked, the passes as checked."""
+        if self.redactor is None:
+            return self.checked
+        results = self.checked.results
+        return replace(
+            self.checked,
+            results=[r if r.status == "pass" else redact_result(r, self.redactor) for r in results],
+        )
+
 
 def report_basis(
     con: duckdb.DuckDBPyConnection,
@@ -205,10 +238,10 @@ def report_basis(
     now: datetime | None = None,
 ) -> ReportBasis:
     ids = report_snapshot_ids(run)
-    redactor = None
-    if redact:
-        redactor = report_redactor(con, run)
-        run = redact_run(run, redactor)
+    # The digest of the verdicts as checked, once: the cover prints it and every masked
+    # copy of the run keeps it (CheckRun.checked_sha256).
+    run = replace(run, checked_sha256=run.digest())
+    redactor = report_redactor(con, run) if redact else None
     accounts = _accounts(con, ids)
     for r in run.results:  # a result for an account the tables no longer list
         accounts.setdefault(r.account_id, AccountInfo(r.account_id, [], None, None))
@@ -243,7 +276,7 @@ def report_basis(
         ).fetchall()
     }
     return ReportBasis(
-        run=run,
+        checked=run,
         catalog=catalog,
         redactor=redactor,
         snapshot_ids=ids,
@@ -285,14 +318,14 @@ def build_report(
 ) -> ReportModel:
     """The main report of ``run``: every exception in full, every pass on one line."""
     b = basis or report_basis(con, run, catalog, redact, title, now=now)
-    run = b.run
+    run = b.report_run
     summary = summary_of(run, b.judged, b.controls, b.accounts, b.account_ids, b.placements)
     raw = RawIndex(con, b.snapshot_ids, b.redactor)
     sections = control_sections(
         run, b.judged, b.controls, b.accounts, raw, b.redactor, shown=_exception
     )
     order = {cid: i for i, cid in enumerate(b.judged)}
-    usual = usual_chains(run.results, order)
+    usual = usual_chains(run.results, order, b.redactor)
     return ReportModel(
         cover=b.cover,
         summary=summary,
@@ -301,8 +334,9 @@ def build_report(
         collection_errors=errors_of(b),
         rerun_commands=rerun_commands(run),
         views_sql=views_sql(),
-        run=run,
-        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes, usual),
+        # The results drawn in full, masked: the passes (not all masked) are in `passing`.
+        run=replace(run, results=[r for r in run.results if _exception(r)]),
+        passing=pass_groups(run.results, b.accounts, order, b.snapshot_hashes, usual, b.redactor),
         usual_chains=usual,
         remediation=remediation_rows(con, b.account_ids),
     )

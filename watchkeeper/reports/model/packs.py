@@ -60,7 +60,7 @@ class PackBuilder:
         self.basis = basis
         self._raw = RawIndex(con, basis.snapshot_ids, basis.redactor)
         self._results: dict[str, list[Result]] = {}
-        for r in basis.run.results:
+        for r in basis.checked.results:
             self._results.setdefault(r.account_id, []).append(r)
 
     @property
@@ -70,8 +70,8 @@ class PackBuilder:
     def pack(self, account_id: str) -> ReportModel:
         b = self.basis
         account = b.accounts[account_id]
-        results = self._results.get(account_id, [])
-        run = replace(b.run, results=results)
+        results = b.masked(self._results.get(account_id, []))
+        run = replace(b.checked, results=results)
         present = {r.control_id for r in results}
         judged = [cid for cid in b.judged if cid in present]
         self._raw.restart()  # each pack's appendix holds its own objects only
@@ -83,7 +83,7 @@ class PackBuilder:
             controls=sections,
             raw_objects=[compact(o) for o in self._raw.objects.values()],
             collection_errors=errors_of(b, account_id),
-            rerun_commands=rerun_commands(b.run, account_id),
+            rerun_commands=rerun_commands(b.checked, account_id),
             views_sql=views_sql(),
             run=run,
             pack_account=account,

@@ -19,12 +19,13 @@ is in the account's evidence pack.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from watchkeeper.queries.results import Result
 from watchkeeper.reports.model.display import anchor
 from watchkeeper.reports.model.types import AccountInfo, PassGroup, PassLine, UsualChain
+from watchkeeper.reports.redact import Redactor
 
 __all__ = ["pass_groups", "usual_chains"]
 
@@ -70,11 +71,12 @@ def _passes(results: list[Result]) -> list[Result]:
     return [r for r in results if r.status == "pass"]
 
 
-def _usual(rs: list[Result]) -> tuple[dict[str, str], str | None]:
-    """Per link the name most of ``rs`` have (ties: the first account's), and the note."""
+def _usual(rs: list[Result], chains: list[dict[str, str]]) -> tuple[dict[str, str], str | None]:
+    """Per link the name most of ``rs`` (their ``chains``) have (ties: the first account's),
+    and the note."""
     counts: dict[str, Counter[str]] = {}
-    for r in rs:
-        for label, name in _names(r).items():
+    for chain in chains:
+        for label, name in chain.items():
             counts.setdefault(label, Counter())[name] += 1
     half = len(rs) / 2
     # A link only some chains have (a second subscriber kind, say) is usual only if most do.
@@ -96,18 +98,32 @@ def _deviations(names: dict[str, str], usual: dict[str, str]) -> list[tuple[str,
     ]
 
 
-def usual_chains(results: list[Result], control_order: Mapping[str, int]) -> list[UsualChain]:
-    """The key of the passing table: each control's usual chain, in report order."""
+def _masker(redactor: Redactor | None) -> Callable[[str], str]:
+    return redactor.text if redactor is not None else str
+
+
+def usual_chains(
+    results: list[Result], control_order: Mapping[str, int], redactor: Redactor | None = None
+) -> list[UsualChain]:
+    """The key of the passing table: each control's usual chain, in report order.
+
+    ``results`` may be unmasked: the names and notes printed go through ``redactor``."""
+    mask = _masker(redactor)
     by_control: dict[str, list[Result]] = {}
     for r in _passes(results):
         by_control.setdefault(r.control_id, []).append(r)
     out: list[UsualChain] = []
     for cid in sorted(by_control, key=lambda c: control_order[c]):
         rs = sorted(by_control[cid], key=lambda r: r.account_id)
-        names, note = _usual(rs)
-        same = sum(1 for r in rs if not _deviations(_names(r), names) and _note(r) == note)
-        pairs = [(label, names[label]) for label in _LABELS if label in names]
-        out.append(UsualChain(cid, pairs, note, len(rs), same))
+        chains = [_names(r) for r in rs]
+        names, note = _usual(rs, chains)
+        same = sum(
+            1
+            for r, n in zip(rs, chains, strict=True)
+            if not _deviations(n, names) and _note(r) == note
+        )
+        pairs = [(label, mask(names[label])) for label in _LABELS if label in names]
+        out.append(UsualChain(cid, pairs, mask(note) if note else note, len(rs), same))
     return out
 
 
@@ -117,9 +133,12 @@ def pass_groups(
     control_order: Mapping[str, int],
     hashes: Mapping[int, str | None],
     usual: list[UsualChain],
+    redactor: Redactor | None = None,
 ) -> list[PassGroup]:
     """The passing ``results``, one group per account (accounts and controls in report
-    order), each line reduced to how it differs from its control's ``usual`` chain."""
+    order), each line reduced to how it differs from its control's ``usual`` chain (names
+    and notes printed through ``redactor``, like ``usual``'s)."""
+    mask = _masker(redactor)
     key = {u.control_id: (dict(u.names), u.note) for u in usual}
     by_account: dict[str, list[Result]] = {}
     for r in _passes(results):
@@ -129,8 +148,13 @@ def pass_groups(
         rs = sorted(by_account[acct], key=lambda r: control_order[r.control_id])
         snaps = [int(r.evidence.get("snapshot_id") or 0) for r in rs]
         snap = Counter(snaps).most_common(1)[0][0]
-        devs = [_deviations(_names(r), key[r.control_id][0]) if _names(r) else [] for r in rs]
-        chained = [d for r, d in zip(rs, devs, strict=True) if _names(r)]
+        # Masked before comparing, as the key's names are: masking is the same every time.
+        chains = [{k: mask(v) for k, v in _names(r).items()} for r in rs]
+        devs = [
+            _deviations(n, key[r.control_id][0]) if n else []
+            for r, n in zip(rs, chains, strict=True)
+        ]
+        chained = [d for n, d in zip(chains, devs, strict=True) if n]
         # Said once after the account: what every one of its (two or more) chains differs in.
         shared = (
             [p for p in chained[0] if all(p in d for d in chained[1:])] if len(chained) > 1 else []
@@ -139,6 +163,7 @@ def pass_groups(
         for r, d, s in zip(rs, devs, snaps, strict=True):
             names = [p for p in d if p not in shared]
             note = _note(r)
+            note = mask(note) if note else note
             note = None if note == key[r.control_id][1] else note
             lines.append(
                 PassLine(

@@ -350,7 +350,9 @@ class ReportModel:
     collection_errors: list[ErrorRow]
     rerun_commands: list[Command]
     views_sql: list[SqlText]  # the views every control's SQL reads
-    run: CheckRun  # already redacted when the report is
+    # The run with the results drawn in full (the main report's exceptions, a pack's all),
+    # already redacted when the report is.
+    run: CheckRun
     timeline: TimelineView | None = None
     # The main report: `controls` hold only the exceptions, the passes are here.
     passing: list[PassGroup] | None = None
