@@ -445,6 +445,7 @@ def _collect_unit(
     put("aws_cloudwatch_alarm", cloudwatch.rows(alarms or [], scope), deep.alarms, "arn")
 
     notified.add(cloudwatch.notified_topics(alarms or []))
+    notified.listed(acct.account_id, region, sns.list_topics(scope))
 
     hub = securityhub.fetch(scope)
     if hub is not None:
@@ -464,6 +465,7 @@ class _NotifiedTopics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_place: dict[tuple[str, str], set[str]] = {}
+        self._topics: dict[tuple[str, str], list[str]] = {}
 
     def add(self, arns: Iterable[str]) -> None:
         placed = [(place, arn) for arn in arns if (place := sns.topic_location(arn))]
@@ -474,6 +476,16 @@ class _NotifiedTopics:
     def take(self, account_id: str, region: str) -> set[str]:
         with self._lock:
             return self._by_place.pop((account_id, region), set())
+
+    def listed(self, account_id: str, region: str, topics: list[str]) -> None:
+        """The topics ListTopics gave for an account and region (most regions have none)."""
+        if topics:
+            with self._lock:
+                self._topics[(account_id, region)] = topics
+
+    def topics(self, account_id: str, region: str) -> list[str]:
+        with self._lock:
+            return self._topics.pop((account_id, region), [])
 
 
 def _collect_topics(
@@ -489,9 +501,22 @@ def _collect_topics(
 ) -> None:
     """One account's SNS topics in one region, read as their owner."""
     assert acct.clients is not None
-    scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
     before = errors.count()
-    data = sns.fetch(scope, notified.take(acct.account_id, region))
+    listed = notified.topics(acct.account_id, region)
+    if not listed:  # nothing to read: no clients are built for this region again
+        reporter.unit_done(
+            UnitSummary(
+                acct.account_id,
+                region,
+                {"aws_sns_topic": 0, "aws_sns_topic_subscription": 0},
+                errors.count() - before,
+                PHASES[1],
+            ),
+            telemetry,
+        )
+        return
+    scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
+    data = sns.fetch(scope, listed, notified.take(acct.account_id, region))
     if with_deep:
         deep.topic_attributes(scope, data)  # the topics no alarm notifies, too
     topics = sns.topic_rows(data, scope)

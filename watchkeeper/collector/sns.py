@@ -47,12 +47,21 @@ def is_aws_managed_alias(key: str) -> bool:
     return key == AWS_MANAGED_ALIAS or key.endswith(":" + AWS_MANAGED_ALIAS)
 
 
-def fetch(scope: Scope, notified: set[str]) -> SnsData:
-    """The region's topics; for those in ``notified`` also attributes, subscribers and the
-    manager of each distinct KMS key (one DescribeKey per key, not per topic)."""
+def list_topics(scope: Scope) -> list[str]:
+    """The region's topic ARNs (empty when ListTopics failed: the error is recorded). Read
+    with the region's other resources, so the later SNS pass visits only regions that have
+    topics instead of building a client for every account and region again."""
     client = scope.client(SERVICE)
     topics = scope.attempt(SERVICE, "ListTopics", lambda: paginate(client, "list_topics", "Topics"))
-    data = SnsData(topics=[t["TopicArn"] for t in topics or []])
+    return [t["TopicArn"] for t in topics or []]
+
+
+def fetch(scope: Scope, topics: list[str], notified: set[str]) -> SnsData:
+    """The region's ``topics`` (from list_topics); for those in ``notified`` also
+    attributes, subscribers and the manager of each distinct KMS key (one DescribeKey per
+    key, not per topic)."""
+    client = scope.client(SERVICE)
+    data = SnsData(topics=list(topics))
     for arn in sorted(notified.intersection(data.topics)):
         reply = scope.attempt(
             SERVICE, "GetTopicAttributes", partial(client.get_topic_attributes, TopicArn=arn)
