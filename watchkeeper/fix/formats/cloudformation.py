@@ -121,7 +121,15 @@ def _template(plan: Plan, account: str, region: str) -> str:
             "NothingToCreate": {"Type": "AWS::CloudFormation::WaitConditionHandle"}
         },
     }
-    return "\n".join(head) + "\n" + yaml.safe_dump(doc, sort_keys=False, width=1000)
+    return "\n".join(head) + "\n" + yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=1000)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """CloudFormation rejects YAML anchors and aliases (cfn-lint W1101), which PyYAML writes
+    when one object (a shared tag list, say) appears twice: write every copy out instead."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def to_cloudformation(plan: Plan) -> str:
