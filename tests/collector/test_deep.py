@@ -233,3 +233,22 @@ def test_region_steampipe_default_is_the_identity_region(
     finally:
         con.close()
     assert sorted(got) == sorted((r, r in defaults) for r in regions)
+
+
+def test_deep_asks_each_topics_attributes_once_even_when_refused(
+    estate: Estate, proxy: FaultProxy, db: Path
+):
+    # The chain's topic is notified by its alarm (a plain collection reads its attributes);
+    # --deep reads every topic's: a refused call must not be asked a second time.
+    _estate(estate)
+    proxy.add(Rule("sns", "GetTopicAttributes", code="AuthorizationError", status=403))
+    proxy.add(Rule("securityhub", "ListTagsForResource", answer=_hub_tags))
+    outcome = run(db, proxy, deep=True)
+    refused = [e for e in outcome.errors if e.operation == "GetTopicAttributes"]
+    con = connect(db)
+    try:
+        topics = con.execute("SELECT count(*) FROM aws_sns_topic").fetchone()
+    finally:
+        con.close()
+    assert topics is not None and topics[0] >= 1
+    assert len(refused) == topics[0]

@@ -18,7 +18,6 @@ from typing import Any
 import botocore.exceptions
 
 from watchkeeper.collector.aws import Scope, paginate
-from watchkeeper.collector.sns import SnsData
 from watchkeeper.store.model import Row
 
 # resource key (an ARN, or a name where the API takes one) → operation → answer
@@ -56,19 +55,6 @@ def attach(rows: list[Row], key: str, answers: Answers) -> None:
         got = answers.get(str(row.get(key)))
         if got:
             row["raw_deep"] = got
-
-
-def topic_attributes(scope: Scope, data: SnsData) -> None:
-    """GetTopicAttributes for the topics a plain collection skips (no alarm notifies them)."""
-    client = scope.client("sns")
-    for arn in data.topics:
-        if arn in data.attributes:
-            continue
-        reply = scope.attempt(
-            "sns", "GetTopicAttributes", partial(client.get_topic_attributes, TopicArn=arn)
-        )
-        if reply is not None:
-            data.attributes[arn] = reply["Attributes"]
 
 
 def trails(scope: Scope, rows: list[Row]) -> Answers:

@@ -516,9 +516,8 @@ def _collect_topics(
         )
         return
     scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
-    data = sns.fetch(scope, listed, notified.take(acct.account_id, region))
-    if with_deep:
-        deep.topic_attributes(scope, data)  # the topics no alarm notifies, too
+    # --deep: the attributes of the topics no alarm notifies, too.
+    data = sns.fetch(scope, listed, notified.take(acct.account_id, region), with_deep)
     topics = sns.topic_rows(data, scope)
     subscriptions = sns.subscription_rows(data, scope)
     if with_deep:

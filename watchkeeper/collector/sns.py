@@ -56,18 +56,23 @@ def list_topics(scope: Scope) -> list[str]:
     return [t["TopicArn"] for t in topics or []]
 
 
-def fetch(scope: Scope, topics: list[str], notified: set[str]) -> SnsData:
+def fetch(
+    scope: Scope, topics: list[str], notified: set[str], every_attribute: bool = False
+) -> SnsData:
     """The region's ``topics`` (from list_topics); for those in ``notified`` also
     attributes, subscribers and the manager of each distinct KMS key (one DescribeKey per
-    key, not per topic)."""
+    key, not per topic). ``every_attribute`` (--deep): the attributes of every topic, each
+    asked once (a failed call is not asked again)."""
     client = scope.client(SERVICE)
     data = SnsData(topics=list(topics))
-    for arn in sorted(notified.intersection(data.topics)):
+    wanted = notified.intersection(data.topics)
+    for arn in data.topics if every_attribute else sorted(wanted):
         reply = scope.attempt(
             SERVICE, "GetTopicAttributes", partial(client.get_topic_attributes, TopicArn=arn)
         )
         if reply is not None:
             data.attributes[arn] = reply["Attributes"]
+    for arn in sorted(wanted):
         data.subscriptions[arn] = scope.attempt(
             SERVICE,
             "ListSubscriptionsByTopic",
