@@ -473,19 +473,19 @@ class _NotifiedTopics:
             for place, arn in placed:
                 self._by_place.setdefault(place, set()).add(arn)
 
-    def take(self, account_id: str, region: str) -> set[str]:
-        with self._lock:
-            return self._by_place.pop((account_id, region), set())
-
     def listed(self, account_id: str, region: str, topics: list[str]) -> None:
         """The topics ListTopics gave for an account and region (most regions have none)."""
         if topics:
             with self._lock:
                 self._topics[(account_id, region)] = topics
 
-    def topics(self, account_id: str, region: str) -> list[str]:
+    def take(self, account_id: str, region: str) -> tuple[list[str], set[str]]:
+        """An account and region's listed topics, and those of them some alarm notifies."""
         with self._lock:
-            return self._topics.pop((account_id, region), [])
+            return (
+                self._topics.pop((account_id, region), []),
+                self._by_place.pop((account_id, region), set()),
+            )
 
 
 def _collect_topics(
@@ -502,30 +502,21 @@ def _collect_topics(
     """One account's SNS topics in one region, read as their owner."""
     assert acct.clients is not None
     before = errors.count()
-    listed = notified.topics(acct.account_id, region)
-    if not listed:  # nothing to read: no clients are built for this region again
-        reporter.unit_done(
-            UnitSummary(
-                acct.account_id,
-                region,
-                {"aws_sns_topic": 0, "aws_sns_topic_subscription": 0},
-                errors.count() - before,
-                PHASES[1],
-            ),
-            telemetry,
-        )
-        return
-    scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
-    # --deep: the attributes of the topics no alarm notifies, too.
-    data = sns.fetch(scope, listed, notified.take(acct.account_id, region), with_deep)
-    topics = sns.topic_rows(data, scope)
-    subscriptions = sns.subscription_rows(data, scope)
-    if with_deep:
-        deep.attach(topics, "topic_arn", deep.topics(scope, topics))
-        deep.attach(subscriptions, "subscription_arn", deep.subscriptions(scope, subscriptions))
-    sink.add("aws_sns_topic", topics)
-    sink.add("aws_sns_topic_subscription", subscriptions)
-    acct.clients.release(region)
+    listed, notified_here = notified.take(acct.account_id, region)
+    topics: list[Row] = []
+    subscriptions: list[Row] = []
+    if listed:  # most regions have none: no clients are built for them again
+        scope = Scope(acct.clients, acct.account_id, region, caller.partition, errors)
+        # --deep: the attributes of the topics no alarm notifies, too.
+        data = sns.fetch(scope, listed, notified_here, with_deep)
+        topics = sns.topic_rows(data, scope)
+        subscriptions = sns.subscription_rows(data, scope)
+        if with_deep:
+            deep.attach(topics, "topic_arn", deep.topics(scope, topics))
+            deep.attach(subscriptions, "subscription_arn", deep.subscriptions(scope, subscriptions))
+        sink.add("aws_sns_topic", topics)
+        sink.add("aws_sns_topic_subscription", subscriptions)
+        acct.clients.release(region)
     counts = {"aws_sns_topic": len(topics), "aws_sns_topic_subscription": len(subscriptions)}
     reporter.unit_done(
         UnitSummary(acct.account_id, region, counts, errors.count() - before, PHASES[1]),
