@@ -92,12 +92,9 @@ def _status(log: list[StepLog]) -> str:
 
 def _run_step(step: Step, clients: FixerClients) -> tuple[StepStatus, str]:
     client = clients.get(step.account_id, step.service, step.region)
-    why = probes.already_done(step, client)
+    why, params = probes.write_params(step, client)
     if why is not None:
         return "unchanged", why
-    params = step.params
-    if step.action == "put_alarm" and step.changes_existing:
-        params = probes.merged_alarm(client, params)
     method = getattr(client, _snake(step.operation))
     answer = method(**params)
     detail = answer.get("TopicArn") or answer.get("SubscriptionArn") or "ok"

@@ -52,24 +52,14 @@ class Builder:
         self.steps: list[Step] = []
         self._by_key: dict[str, Step] = {}
 
-    def add(
-        self,
-        chain: ChainPlan,
-        account: str,
-        region: str,
-        action: Action,
-        link: str,
-        purpose: str,
-        resource: str,
-        changes_existing: bool = False,
-        **params: Any,
-    ) -> Step:
-        step = Step(0, account, region, action, link, purpose, params, resource, changes_existing)
-        found = self._by_key.get(step.key())
+    def add(self, chain: ChainPlan, step: Step) -> Step:
+        """``step``, or the same step planned before (by key), now serving ``chain`` too."""
+        key = step.key()
+        found = self._by_key.get(key)
         if found is None:
             step.id = len(self.steps) + 1
             self.steps.append(step)
-            self._by_key[step.key()] = found = step
+            self._by_key[key] = found = step
         if chain.control_id not in found.controls:
             found.controls.append(chain.control_id)
         if found.id not in chain.steps:
@@ -99,14 +89,7 @@ class ChainState:
         changes_existing: bool = False,
         **params: Any,
     ) -> Step:
-        return self.b.add(
-            self.plan,
-            self.account,
-            region,
-            action,
-            link,
-            purpose,
-            resource,
-            changes_existing,
-            **params,
+        step = Step(
+            0, self.account, region, action, link, purpose, params, resource, changes_existing
         )
+        return self.b.add(self.plan, step)

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from watchkeeper.fix.steps import Step
 
-__all__ = ["already_done", "merged_alarm"]
+__all__ = ["write_params"]
 
 
 def _trail(client: Any, name: str) -> dict[str, Any]:
@@ -56,15 +56,7 @@ def _alarm(client: Any, name: str) -> dict[str, Any] | None:
 _KEPT = ("AlarmDescription", "OKActions", "InsufficientDataActions", "Unit")
 
 
-def merged_alarm(client: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """PutMetricAlarm arguments: the step's, plus what the existing alarm has besides."""
-    current = _alarm(client, p["AlarmName"]) or {}
-    kept = {k: current[k] for k in _KEPT if current.get(k)}
-    return {**kept, **p}
-
-
-def _alarm_matches(client: Any, p: dict[str, Any]) -> bool:
-    current = _alarm(client, p["AlarmName"])
+def _alarm_matches(current: dict[str, Any] | None, p: dict[str, Any]) -> bool:
     if current is None or current.get("Dimensions"):
         return False
     for k, v in p.items():
@@ -100,8 +92,9 @@ def _subscribed(client: Any, p: dict[str, Any]) -> str | None:
     return None
 
 
-def already_done(step: Step, client: Any) -> str | None:
-    """Why the step needs no write (its state already holds), or None."""
+def _already_done(step: Step, client: Any) -> str | None:
+    """Why the step needs no write (its state already holds), or None; put_alarm: see
+    write_params."""
     p = step.params
     match step.action:
         case "start_logging":
@@ -136,9 +129,22 @@ def already_done(step: Step, client: Any) -> str | None:
         case "subscribe":
             state = _subscribed(client, p)
             return f"already subscribed ({state})" if state else None
-        case "put_alarm":
-            return "alarm already so" if _alarm_matches(client, p) else None
         case "enable_alarm_actions":
             alarm = _alarm(client, p["AlarmNames"][0])
             return "actions already enabled" if alarm and alarm.get("ActionsEnabled") else None
     return None
+
+
+def write_params(step: Step, client: Any) -> tuple[str | None, dict[str, Any]]:
+    """(why the step needs no write, or None; the arguments its write takes). A repair of
+    the user's alarm keeps what the alarm has besides (PutMetricAlarm replaces the whole
+    alarm), from the same one read that tells whether it is already so."""
+    p = step.params
+    if step.action != "put_alarm":
+        return _already_done(step, client), p
+    current = _alarm(client, p["AlarmName"])
+    if _alarm_matches(current, p):
+        return "alarm already so", p
+    if not step.changes_existing or current is None:
+        return None, p
+    return None, {**{k: current[k] for k in _KEPT if current.get(k)}, **p}

@@ -1,7 +1,8 @@
 """Storing `fix --apply` runs as evidence (the remediation_run table, migration 0007).
 
 Written in two moves: once the steps are done (so a re-collection that dies still leaves
-the record of what was changed), then completed with the re-check.
+the record of what was changed), then completed with the re-check. Read back with
+watchkeeper.store.remediation.remediation_runs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any
 
 from watchkeeper import __version__
 from watchkeeper.store import connect
-from watchkeeper.store.remediation import RemediationRun, remediation_runs
 
-__all__ = ["RemediationRun", "complete_run", "record_run", "remediation_runs"]
+__all__ = ["complete_run", "record_run"]
 
 
 def record_run(

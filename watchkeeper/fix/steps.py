@@ -9,7 +9,7 @@ step that every failing chain of that trail points at.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -111,20 +111,7 @@ class ChainPlan:
     regions: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "benchmark": self.benchmark,
-            "control_id": self.control_id,
-            "title": self.title,
-            "account_id": self.account_id,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-            "failed_link": self.failed_link,
-            "steps": self.steps,
-            "notes": self.notes,
-            "manual": self.manual,
-            "regions": self.regions,
-        }
+        return asdict(self)
 
 
 @dataclass

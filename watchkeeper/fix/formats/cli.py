@@ -1,4 +1,5 @@
-"""A step as one AWS CLI line (the reports' `aws_cli`, fed the step's API parameters)."""
+"""A step as one AWS CLI line (the reports' `aws_cli`, fed the step's API parameters; the
+fixer's boto3 service names are the CLI's own command names)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,6 @@ from botocore import xform_name
 
 from watchkeeper.fix.steps import Step
 from watchkeeper.reports.model.remediation import FlagValue, aws_cli
-
-# The AWS CLI's command name for each service the fixer writes to.
-CLI_SERVICE = {"cloudtrail": "cloudtrail", "logs": "logs", "sns": "sns", "cloudwatch": "cloudwatch"}
-
 
 # Parameters the AWS CLI renames (its own --endpoint-url would swallow --endpoint).
 CLI_RENAMED = {("sns", "Subscribe", "Endpoint"): "notification_endpoint"}
@@ -32,6 +29,4 @@ def cli_line(step: Step) -> str:
         CLI_RENAMED.get((step.service, step.operation, k), xform_name(k)): _flag_value(v)
         for k, v in step.params.items()
     }
-    return aws_cli(
-        CLI_SERVICE[step.service], xform_name(step.operation, "-"), region=step.region, **flags
-    )
+    return aws_cli(step.service, xform_name(step.operation, "-"), region=step.region, **flags)
