@@ -284,10 +284,10 @@ class DashboardStore:
         with self.cursor() as con:
             return list_snapshots(con)
 
-    def verified(self) -> dict[int, VerifyResult]:
-        """`watchkeeper verify` per snapshot; hashing reads every row, so once per set."""
-        snaps = self.snapshots()
-        key = snapshot_key(snaps)
+    def verified(self, snapshots: list[SnapshotInfo]) -> dict[int, VerifyResult]:
+        """`watchkeeper verify` per snapshot (``snapshots``: what the page just listed);
+        hashing reads every row, so once per set."""
+        key = snapshot_key(snapshots)
 
         def run() -> dict[int, VerifyResult]:
             with self.cursor() as con:

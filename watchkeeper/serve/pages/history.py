@@ -104,7 +104,7 @@ def history_page(
         controls=controls,
         runs=store.runs(),
         snapshots=sorted(snapshots, key=lambda s: -s.snapshot_id),
-        verified=store.verified(),
+        verified=store.verified(snapshots),
         fixes=fixes,
         fixes_total=fixes_total,
     )
