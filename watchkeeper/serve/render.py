@@ -2,8 +2,8 @@
 
 Serve templates include the report's partials (the verdict with its chain drawing,
 counterexample and remediation; the timeline) rather than drawing them a second time.
-StrictUndefined and autoescape as in the report: every value may come from the audited
-account (a log group may be named ``<script>``).
+StrictUndefined and autoescape come with the report's environment: every value may come
+from the audited account (a log group may be named ``<script>``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FunctionLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FunctionLoader
 
 from watchkeeper.reports.html import environment as report_environment
 
@@ -28,16 +28,11 @@ def _load(name: str) -> str | None:
 
 @cache
 def environment() -> Environment:
+    # An overlay: the report's settings, filters and globals (its partials render here
+    # too), with our templates looked up before the report's.
     report = report_environment()
     assert report.loader is not None
-    env = Environment(
-        loader=ChoiceLoader([FunctionLoader(_load), report.loader]),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
+    return report.overlay(loader=ChoiceLoader([FunctionLoader(_load), report.loader]))
 
 
 def render_page(name: str, context: dict[str, Any]) -> str:

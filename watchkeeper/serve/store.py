@@ -169,6 +169,7 @@ class DashboardStore:
         self._listing: Lru[tuple[int, int], list[RunInfo]] = Lru(2)
         self._trends: Lru[tuple[int, int, str], list[dict[str, Any]]] = Lru(8)
         self._has_runs = False
+        self._stamped: tuple[int, tuple[int, int]] | None = None  # (lease.opens, stamp)
 
     def close(self) -> None:
         self.lease.close()
@@ -196,13 +197,21 @@ class DashboardStore:
         return self._has_runs
 
     def _stamp(self) -> tuple[int, int] | None:
+        """The runs' count and newest id, read once per opening of the lease: while our
+        read-only handle is open no process can write the file (DuckDB's lock), so a page
+        asking several times (runs, latest, trend) gets the same answer without a query."""
         if not self.has_runs():
             return None
         with self.cursor() as con:
-            found = con.execute(
-                "SELECT count(*), coalesce(max(run_id), 0) FROM check_run"
-            ).fetchone()
-        return (int(found[0]), int(found[1])) if found else (0, 0)
+            opened = self.lease.opens  # fixed while held: the lease reopens only when idle
+            stamped = self._stamped
+            if stamped is None or stamped[0] != opened:
+                found = con.execute(
+                    "SELECT count(*), coalesce(max(run_id), 0) FROM check_run"
+                ).fetchone()
+                stamped = (opened, (int(found[0]), int(found[1])) if found else (0, 0))
+                self._stamped = stamped
+        return stamped[1]
 
     def runs(self) -> list[RunInfo]:
         """Every stored run, newest first, with its verdict counts."""
@@ -275,10 +284,10 @@ class DashboardStore:
         with self.cursor() as con:
             return list_snapshots(con)
 
-    def verified(self) -> dict[int, VerifyResult]:
-        """`watchkeeper verify` per snapshot; hashing reads every row, so once per set."""
-        snaps = self.snapshots()
-        key = snapshot_key(snaps)
+    def verified(self, snapshots: list[SnapshotInfo]) -> dict[int, VerifyResult]:
+        """`watchkeeper verify` per snapshot (``snapshots``: what the page just listed);
+        hashing reads every row, so once per set."""
+        key = snapshot_key(snapshots)
 
         def run() -> dict[int, VerifyResult]:
             with self.cursor() as con:

@@ -4,12 +4,13 @@ snapshots with their `verify` status."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
 from watchkeeper.analyst.diff import DriftError, ResourceChange, SnapshotDiff, VerdictChange, diff
 from watchkeeper.analyst.timeline import TimelineData, timeline_section
+from watchkeeper.reports.model import TimelineView
 from watchkeeper.serve.pages.common import BadRequest, Paging, paginate
 from watchkeeper.serve.pages.fixes import FixRow, fix_rows
 from watchkeeper.serve.store import DashboardStore, Lru, RunInfo, snapshot_key
@@ -20,7 +21,6 @@ __all__ = [
     "DiffPage",
     "HistoryCache",
     "HistoryPage",
-    "TimelineView",
     "diff_page",
     "history_page",
 ]
@@ -31,18 +31,12 @@ CHANGES_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
-class TimelineView:
-    data: TimelineData
-    svg: str
-    paging: Paging
-
-
-@dataclass(frozen=True)
 class HistoryPage:
     benchmark: str
     control: str | None
     account: str | None
-    timeline: TimelineView | None  # None until a control or an account is chosen
+    timeline: TimelineView | None  # this page's lanes; None until a control or account is chosen
+    timeline_paging: Paging | None
     controls: list[str]
     runs: list[RunInfo]
     snapshots: list[SnapshotInfo]
@@ -83,7 +77,7 @@ def history_page(
     if control and control not in controls:
         raise BadRequest(f"control {control} is not in {benchmark}")
     snapshots = store.snapshots()
-    timeline = None
+    timeline = timeline_paging = None
     if control or account:
         key = (snapshot_key(snapshots), benchmark, control, account)
         with store.cursor() as con:
@@ -96,17 +90,9 @@ def history_page(
                     accounts=(account,) if account else (),
                 ),
             )
-        paging, shown = paginate(len(data.lanes), page, LANES_PER_PAGE)
-        part = TimelineData(
-            data.benchmark,
-            data.since,
-            data.until,
-            data.max_gap,
-            data.snapshots,
-            data.lanes[shown],
-            data.computed,
-        )
-        timeline = TimelineView(part, timeline_svg(part), paging)
+        timeline_paging, shown = paginate(len(data.lanes), page, LANES_PER_PAGE)
+        part = replace(data, lanes=data.lanes[shown])
+        timeline = TimelineView(part, timeline_svg(part))
     with store.cursor() as con:  # read afresh: complete_run fills a row in after the re-check
         fixes, fixes_total = fix_rows(con, snapshots)
     return HistoryPage(
@@ -114,10 +100,11 @@ def history_page(
         control=control,
         account=account,
         timeline=timeline,
+        timeline_paging=timeline_paging,
         controls=controls,
         runs=store.runs(),
         snapshots=sorted(snapshots, key=lambda s: -s.snapshot_id),
-        verified=store.verified(),
+        verified=store.verified(snapshots),
         fixes=fixes,
         fixes_total=fixes_total,
     )
