@@ -261,19 +261,28 @@ def _child(db: Path) -> None:
     print(json.dumps(figures))
 
 
-def _measure(db: Path, code: Path) -> dict[str, Any]:
-    """One check in a child process with ``code`` first on PYTHONPATH: its wall, CPU
-    seconds and peak RSS from wait4 (the machine is shared: CPU says more than wall)."""
+def child_figures(
+    script: str, args: list[str], code: Path, cwd: Path | None = None
+) -> tuple[dict[str, Any], float, Any]:
+    """Run the bench ``script`` as a child with ``args`` and ``code`` first on PYTHONPATH:
+    the JSON of its last stdout line, its wall seconds and its rusage from wait4 (its own and
+    that of the workers it reaped; ru_maxrss is the largest process among them, KiB on Linux)."""
     env = dict(os.environ, PYTHONPATH=str(code))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(db)]
+    cmd = [sys.executable, str(Path(script).resolve()), *args]
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=code)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=cwd)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"check with {code} failed (exit {os.waitstatus_to_exitcode(status)})")
-    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    if (exit_code := os.waitstatus_to_exitcode(status)) != 0:
+        raise SystemExit(f"{' '.join(args[:2])} with {code} failed (exit {exit_code})")
+    return json.loads(out.strip().splitlines()[-1]), wall, usage
+
+
+def _measure(db: Path, code: Path) -> dict[str, Any]:
+    """One check in a child process with ``code`` first on PYTHONPATH: its wall, CPU
+    seconds and peak RSS from wait4 (the machine is shared: CPU says more than wall)."""
+    figures, wall, usage = child_figures(__file__, ["--child", str(db)], code, cwd=code)
     figures["process_wall_s"] = round(wall, 3)
     figures["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
     figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)

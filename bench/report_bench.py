@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,30 +77,21 @@ def _child_render(stage: str, db: Path, run_file: Path, out: Path, packs: int) -
     return figures
 
 
-def _spawn(args: list[str], code: Path) -> tuple[dict[str, Any], float, Any]:
-    env = dict(os.environ, PYTHONPATH=str(code))
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
-    stdout = proc.stdout.read() if proc.stdout else ""
-    # wait4: this child's own rusage, including the workers it reaped; ru_maxrss is the
-    # largest process among them (KiB on Linux).
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args[:2])} failed with exit code {status}")
-    figures: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+def _spawn(args: list[str], code: Path) -> dict[str, Any]:
+    from bench.check_bench import child_figures
+
+    figures, wall, usage = child_figures(__file__, args, code)
     figures["wall_s"] = round(wall, 3)
     figures["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
     figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
-    return figures, wall, usage
+    return figures
 
 
 def _render_stage(
     stage: str, db: Path, run_file: Path, out: Path, code: Path, packs: int, total: int
 ) -> dict[str, Any]:
     args = ["--child", stage, "--db", str(db), "--run-file", str(run_file)]
-    figures, _, _ = _spawn([*args, "--out", str(out), "--packs", str(packs)], code)
+    figures = _spawn([*args, "--out", str(out), "--packs", str(packs)], code)
     from pypdf import PdfReader
 
     if stage == "pdf":
@@ -177,7 +165,7 @@ def main() -> None:
             sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
             complete_snapshot(db, sid, col)
             print(f"estate: {time.perf_counter() - t:.1f}s", flush=True)
-            check, _, _ = _spawn(
+            check = _spawn(
                 ["--child", "check", "--db", str(db), "--run-file", str(run_file)], codes[0]
             )
             figures["check"] = check

@@ -20,8 +20,12 @@ from tests.awsfake.faultproxy import FaultProxy, Rule
 from tests.awsfake.scenarios import Estate
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.emulator import MotoServer
+from watchkeeper.queries.catalog import load_catalog
 from watchkeeper.queries.check import CheckRequest, check
 from watchkeeper.queries.results import CheckRun
+from watchkeeper.reports.html import render_html
+from watchkeeper.reports.model import ReportModel, build_report
+from watchkeeper.store import connect
 
 GOOD, BAD = "111122223333", "444455556666"
 REGIONS = ("us-east-1", "eu-west-1")
@@ -121,3 +125,19 @@ def scenario_db(scenario: Scenario, tmp_path: Path) -> Path:
     copy = tmp_path / "wk.duckdb"
     shutil.copy(scenario.db, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def main_model(scenario: Scenario) -> ReportModel:
+    """The scenario's main report, redacted as by default: built once for the tests that
+    only read it (a test that needs its own build, e.g. determinism, builds it itself)."""
+    con = connect(scenario.db, read_only=True)
+    try:
+        return build_report(con, scenario.run, load_catalog(), True, None)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def main_html(main_model: ReportModel) -> str:
+    return render_html(main_model)

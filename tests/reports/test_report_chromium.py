@@ -8,26 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.conftest import Scenario
-from watchkeeper.queries.catalog import load_catalog
-from watchkeeper.reports.html import render_html
-from watchkeeper.reports.model import build_report
-from watchkeeper.store import connect
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)"
 )
-def test_headless_chromium_screenshots_the_report(scenario: Scenario, tmp_path: Path):
-    con = connect(scenario.db, read_only=True)
-    try:
-        html = render_html(build_report(con, scenario.run, load_catalog(), True, None))
-    finally:
-        con.close()
+def test_headless_chromium_screenshots_the_report(main_html: str, tmp_path: Path):
     page = tmp_path / "report.html"
-    page.write_text(html, encoding="utf-8")
+    page.write_text(main_html, encoding="utf-8")
     shot = tmp_path / "out.png"
     assert CHROMIUM is not None
     proc = subprocess.run(

@@ -9,25 +9,12 @@ import pytest
 from pypdf import PdfReader
 
 from tests.reports.conftest import BAD, EVIL_FILTER, GOOD, Scenario
-from watchkeeper.queries.catalog import load_catalog
-from watchkeeper.reports.html import render_html
-from watchkeeper.reports.model import build_report
 from watchkeeper.reports.pdf import PdfError, render_pdf
-from watchkeeper.store import connect
 
 
 @pytest.fixture(scope="module")
-def html(scenario: Scenario) -> str:
-    con = connect(scenario.db, read_only=True)
-    try:
-        return render_html(build_report(con, scenario.run, load_catalog(), True, None))
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def pdf(html: str) -> PdfReader:
-    return PdfReader(io.BytesIO(render_pdf(html, "a4")))
+def pdf(main_html: str) -> PdfReader:
+    return PdfReader(io.BytesIO(render_pdf(main_html, "a4")))
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +81,8 @@ def test_running_header_names_account_and_snapshot_time(pages: list[str], scenar
     assert any(f"account {GOOD}" in p for p in pages)
 
 
-def test_letter_paper(html: str):
-    reader = PdfReader(io.BytesIO(render_pdf(html, "letter")))
+def test_letter_paper(main_html: str):
+    reader = PdfReader(io.BytesIO(render_pdf(main_html, "letter")))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 

@@ -8,7 +8,6 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -31,20 +30,6 @@ if not any(c.name == "report" for c in app.registered_commands):
 
 runner = CliRunner()
 HASH = re.compile(r'<meta name="(snapshot|results)-sha256" content="([0-9a-f]{64})">')
-
-
-@pytest.fixture(scope="module")
-def main_model(scenario: Scenario) -> ReportModel:
-    con = connect(scenario.db, read_only=True)
-    try:
-        return build_report(con, scenario.run, load_catalog(), True, None)
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def main_html(main_model: ReportModel) -> str:
-    return render_html(main_model)
 
 
 class _Ids(HTMLParser):

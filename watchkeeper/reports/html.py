@@ -6,12 +6,12 @@ import dataclasses
 from functools import cache
 from importlib import resources
 
-from jinja2 import Environment, FunctionLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
 from watchkeeper.reports.model import ReportModel
 
-__all__ = ["environment", "render_html", "report_css"]
+__all__ = ["environment", "jinja_environment", "render_html", "report_css"]
 
 _TEMPLATES = resources.files("watchkeeper.reports").joinpath("templates")
 
@@ -21,18 +21,24 @@ def _load(name: str) -> str | None:
     return path.read_text("utf-8") if path.is_file() else None
 
 
-@cache
-def environment() -> Environment:
+def jinja_environment(loader: BaseLoader) -> Environment:
+    """A Jinja2 environment with the report's settings over ``loader``; the dashboard's
+    (serve/render.py) can stack its templates over the report's with the same settings."""
     # StrictUndefined: a field the model lacks fails the render instead of printing "".
     # Autoescape always on: names, reasons and JSON come from the AWS account under audit.
     return Environment(
-        loader=FunctionLoader(_load),
+        loader=loader,
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@cache
+def environment() -> Environment:
+    return jinja_environment(FunctionLoader(_load))
 
 
 @cache

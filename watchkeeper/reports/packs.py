@@ -51,34 +51,41 @@ def _pdf(html: str, paper: str, path: str) -> str:
 
 def write_packs(builder: PackBuilder, account_ids: Iterable[str], job: PackJob) -> list[Path]:
     """Write each account's pack; returns the files, HTML before PDF per account."""
-    written: list[Path] = []
-    ids = list(account_ids)
     if not job.pdf or job.workers <= 1:
-        for a in ids:
-            html = render_html(builder.pack(a))
-            html_path, pdf_path = _paths(job, a)
-            if job.html:
-                write_atomic(html_path, html)
-                written.append(html_path)
-            if job.pdf:
-                written.append(Path(_pdf(html, job.paper, str(pdf_path))))
-        return written
+        return _write(builder, account_ids, job, None)
     # spawn, not fork: this process holds a DuckDB connection and its threads.
     context = multiprocessing.get_context("spawn")
-    pdfs: list[Path] = []
     with ProcessPoolExecutor(
         max_workers=job.workers, mp_context=context, initializer=warm_up, initargs=(job.paper,)
     ) as pool:
-        pending: set[Future[str]] = set()
-        for a in ids:
-            html = render_html(builder.pack(a))
-            html_path, pdf_path = _paths(job, a)
-            if job.html:
-                write_atomic(html_path, html)
-                written.append(html_path)
-            pending.add(pool.submit(_pdf, html, job.paper, str(pdf_path)))
-            if len(pending) >= 2 * job.workers:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                pdfs.extend(Path(f.result()) for f in done)
-        pdfs.extend(Path(f.result()) for f in pending)
+        return _write(builder, account_ids, job, pool)
+
+
+def _write(
+    builder: PackBuilder,
+    account_ids: Iterable[str],
+    job: PackJob,
+    pool: ProcessPoolExecutor | None,
+) -> list[Path]:
+    """The packs' HTML, written here; their PDFs rendered here (``pool`` None, each after
+    its HTML) or in ``pool`` (all after the HTML, sorted)."""
+    written: list[Path] = []
+    pdfs: list[Path] = []
+    pending: set[Future[str]] = set()
+    for a in account_ids:
+        html = render_html(builder.pack(a))
+        html_path, pdf_path = _paths(job, a)
+        if job.html:
+            write_atomic(html_path, html)
+            written.append(html_path)
+        if not job.pdf:
+            continue
+        if pool is None:
+            written.append(Path(_pdf(html, job.paper, str(pdf_path))))
+            continue
+        pending.add(pool.submit(_pdf, html, job.paper, str(pdf_path)))
+        if len(pending) >= 2 * job.workers:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            pdfs.extend(Path(f.result()) for f in done)
+    pdfs.extend(Path(f.result()) for f in pending)
     return written + sorted(pdfs)
