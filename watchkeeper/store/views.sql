@@ -41,6 +41,9 @@ CREATE OR REPLACE MACRO wk_partition(region) AS
         ELSE 'aws'
     END;
 
+-- Steampipe's connection context: one connection per account, named aws_<account_id>.
+CREATE OR REPLACE MACRO wk_ctx(account_id) AS json_object('connection_name', 'aws_' || account_id);
+
 -- A [{"Key": …, "Value": …}] tag list as Steampipe's `tags` object; NULL stays NULL.
 CREATE OR REPLACE MACRO wk_tag_map(tag_list) AS
     CASE WHEN tag_list IS NOT NULL THEN to_json(map_from_entries(list_transform(
@@ -120,7 +123,7 @@ SELECT
     coalesce(t.account_aliases ->> 0, t.account_id) AS title,
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_account AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -134,7 +137,7 @@ SELECT
     json_array('arn:' || wk_partition(t.region) || '::' || t.name || ':' || t.account_id) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_region AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id)
 LEFT JOIN history.aws_account AS a USING (snapshot_id, account_id);
@@ -157,7 +160,7 @@ SELECT
     json_array(t.arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTags.ResourceTagList[0].TagsList') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudtrail_trail AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -172,7 +175,7 @@ SELECT
     json_array(t.arn) AS akas,
     t.raw_deep -> '$.ListTagsForResource' -> 'tags' AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_log_group AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -184,7 +187,7 @@ SELECT
         || ':log-group:' || t.log_group_name || ':metric-filter:' || t.name) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_log_metric_filter AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -202,7 +205,7 @@ SELECT
     json_array(t.arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTagsForResource' -> 'Tags') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_alarm AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -248,7 +251,7 @@ SELECT
     json_array(t.topic_arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTagsForResource' -> 'Tags') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_sns_topic AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -267,7 +270,7 @@ SELECT
     CASE WHEN t.subscription_arn LIKE 'arn:%' THEN json_array(t.subscription_arn) END AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_sns_topic_subscription AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -279,7 +282,7 @@ SELECT
     CASE WHEN t.hub_arn IS NOT NULL THEN json_array(t.hub_arn) END AS akas,
     t.raw_deep -> '$.ListTagsForResource' -> 'Tags' AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_securityhub_hub AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -294,7 +297,7 @@ SELECT
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_root AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -305,7 +308,7 @@ SELECT
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_organizational_unit AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -318,6 +321,6 @@ SELECT
     t.name AS title,
     json_array(t.arn) AS akas,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_account AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
