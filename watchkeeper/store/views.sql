@@ -50,23 +50,31 @@ CREATE OR REPLACE MACRO wk_tag_map(tag_list) AS
         json_extract(tag_list, '$[*]'), lambda e: struct_pack(k := e ->> 'Key', v := e ->> 'Value')
     ))) END;
 
+-- A JSON string or array of strings as a list of strings.
+CREATE OR REPLACE MACRO wk_strings(j) AS
+    CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
+        ELSE [json_extract_string(j, '$')] END;
+CREATE OR REPLACE MACRO wk_string_set(j) AS
+    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(wk_strings(j)))) END;
+CREATE OR REPLACE MACRO wk_lower_set(j) AS
+    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(list_transform(
+        wk_strings(j), lambda x: lower(x)
+    )))) END;
+-- A Principal or NotPrincipal: "*" is {"AWS": ["*"]}; an object's values string sets.
+CREATE OR REPLACE MACRO wk_principal_std(pr) AS
+    CASE
+        WHEN json_type(pr) = 'VARCHAR' THEN json_object('AWS', json_array(json_extract_string(pr, '$')))
+        WHEN json_type(pr) = 'OBJECT' THEN to_json(map_from_entries(
+            list_transform(map_entries(pr::MAP(VARCHAR, JSON)),
+                lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
+    END;
 -- Steampipe's policy_std: an IAM policy in canonical form, so queries need not handle the
 -- many spellings AWS accepts. Statement is always a list; Action/NotAction lower-cased;
 -- Action, NotAction, Resource, NotResource and every Principal and Condition value a sorted
 -- list of distinct strings; a "*" principal is {"AWS": ["*"]}; condition keys lower-cased.
-CREATE OR REPLACE MACRO wk_string_set(j) AS
-    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(
-        CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
-            ELSE [json_extract_string(j, '$')] END
-    ))) END;
-CREATE OR REPLACE MACRO wk_lower_set(j) AS
-    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(list_transform(
-        CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
-            ELSE [json_extract_string(j, '$')] END,
-        lambda x: lower(x)
-    )))) END;
--- One macro for the rest: DuckDB cannot bind a macro argument inside another macro's
--- lambda, so statements, principals and conditions are expanded here, objects as MAPs; and
+-- DuckDB cannot bind a macro argument inside another macro's lambda, so statements and
+-- conditions are expanded in this one macro (a lambda's own variable may be passed to a
+-- macro, as to wk_principal_std), objects as MAPs; and
 -- json_extract, not ->, which inside a lambda function reads as a (deprecated) lambda.
 CREATE OR REPLACE MACRO wk_policy_std(p) AS
     CASE WHEN p IS NOT NULL THEN json_object(
@@ -81,20 +89,8 @@ CREATE OR REPLACE MACRO wk_policy_std(p) AS
             lambda s: json_object(
                 'Sid', json_extract_string(s, '$.Sid'),
                 'Effect', json_extract_string(s, '$.Effect'),
-                'Principal', CASE
-                    WHEN json_type(json_extract(s, '$.Principal')) = 'VARCHAR'
-                        THEN json_object('AWS', json_array(json_extract_string(s, '$.Principal')))
-                    WHEN json_type(json_extract(s, '$.Principal')) = 'OBJECT' THEN to_json(map_from_entries(
-                        list_transform(map_entries(json_extract(s, '$.Principal')::MAP(VARCHAR, JSON)),
-                            lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
-                    END,
-                'NotPrincipal', CASE
-                    WHEN json_type(json_extract(s, '$.NotPrincipal')) = 'VARCHAR'
-                        THEN json_object('AWS', json_array(json_extract_string(s, '$.NotPrincipal')))
-                    WHEN json_type(json_extract(s, '$.NotPrincipal')) = 'OBJECT' THEN to_json(map_from_entries(
-                        list_transform(map_entries(json_extract(s, '$.NotPrincipal')::MAP(VARCHAR, JSON)),
-                            lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
-                    END,
+                'Principal', wk_principal_std(json_extract(s, '$.Principal')),
+                'NotPrincipal', wk_principal_std(json_extract(s, '$.NotPrincipal')),
                 'Action', wk_lower_set(json_extract(s, '$.Action')),
                 'NotAction', wk_lower_set(json_extract(s, '$.NotAction')),
                 'Resource', wk_string_set(json_extract(s, '$.Resource')),
