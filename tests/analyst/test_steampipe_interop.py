@@ -668,3 +668,43 @@ def test_upstream_plugin_doc_examples(history_db: History, table: str):
     assert not failures, "\n".join(failures)
     missing = set(known) - set(examples)
     assert not missing, f"examples no longer in docs/tables/{table}.md: {sorted(missing)}"
+
+
+def test_policy_std_canonical_forms(history_db: History):
+    """wk_policy_std over the spellings the fixture's default topic policy never uses: a
+    single Statement object, a "*" and an object Principal, NotPrincipal, string and list
+    values with duplicates and mixed case."""
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:2", "arn:1", "arn:1"], "Service": "sns.amazonaws.com"},
+                "Action": ["SNS:Publish", "sns:publish", "SNS:Subscribe"],
+                "Resource": ["b", "a"],
+                "Condition": {
+                    "StringEquals": {"AWS:SourceOwner": "1", "aws:SourceArn": ["z", "y"]}
+                },
+            },
+            {"Effect": "Deny", "NotPrincipal": "*", "NotAction": "SNS:*", "NotResource": "r"},
+        ]
+    }
+    single = {
+        "Id": "x",
+        "Statement": {"Effect": "Allow", "Principal": "*", "Action": "SNS:Publish"},
+    }
+    con = connect(history_db.db)
+    std = [
+        json.loads(con.execute("select wk_policy_std(?::JSON)", [json.dumps(p)]).fetchone()[0])
+        for p in (policy, single)
+    ]
+    con.close()
+    allow, deny = std[0]["Statement"]
+    assert allow["Principal"] == {"AWS": ["arn:1", "arn:2"], "Service": ["sns.amazonaws.com"]}
+    assert allow["Action"] == ["sns:publish", "sns:subscribe"] and allow["Resource"] == ["a", "b"]
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:sourceowner": ["1"], "aws:sourcearn": ["y", "z"]}
+    }
+    assert allow["NotPrincipal"] is None and deny["Principal"] is None
+    assert deny["NotPrincipal"] == {"AWS": ["*"]}
+    assert (deny["NotAction"], deny["NotResource"]) == (["sns:*"], ["r"])
+    assert std[1]["Id"] == "x" and std[1]["Statement"][0]["Principal"] == {"AWS": ["*"]}

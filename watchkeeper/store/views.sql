@@ -41,29 +41,40 @@ CREATE OR REPLACE MACRO wk_partition(region) AS
         ELSE 'aws'
     END;
 
+-- Steampipe's connection context: one connection per account, named aws_<account_id>.
+CREATE OR REPLACE MACRO wk_ctx(account_id) AS json_object('connection_name', 'aws_' || account_id);
+
 -- A [{"Key": …, "Value": …}] tag list as Steampipe's `tags` object; NULL stays NULL.
 CREATE OR REPLACE MACRO wk_tag_map(tag_list) AS
     CASE WHEN tag_list IS NOT NULL THEN to_json(map_from_entries(list_transform(
         json_extract(tag_list, '$[*]'), lambda e: struct_pack(k := e ->> 'Key', v := e ->> 'Value')
     ))) END;
 
+-- A JSON string or array of strings as a list of strings.
+CREATE OR REPLACE MACRO wk_strings(j) AS
+    CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
+        ELSE [json_extract_string(j, '$')] END;
+CREATE OR REPLACE MACRO wk_string_set(j) AS
+    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(wk_strings(j)))) END;
+CREATE OR REPLACE MACRO wk_lower_set(j) AS
+    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(list_transform(
+        wk_strings(j), lambda x: lower(x)
+    )))) END;
+-- A Principal or NotPrincipal: "*" is {"AWS": ["*"]}; an object's values string sets.
+CREATE OR REPLACE MACRO wk_principal_std(pr) AS
+    CASE
+        WHEN json_type(pr) = 'VARCHAR' THEN json_object('AWS', json_array(json_extract_string(pr, '$')))
+        WHEN json_type(pr) = 'OBJECT' THEN to_json(map_from_entries(
+            list_transform(map_entries(pr::MAP(VARCHAR, JSON)),
+                lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
+    END;
 -- Steampipe's policy_std: an IAM policy in canonical form, so queries need not handle the
 -- many spellings AWS accepts. Statement is always a list; Action/NotAction lower-cased;
 -- Action, NotAction, Resource, NotResource and every Principal and Condition value a sorted
 -- list of distinct strings; a "*" principal is {"AWS": ["*"]}; condition keys lower-cased.
-CREATE OR REPLACE MACRO wk_string_set(j) AS
-    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(
-        CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
-            ELSE [json_extract_string(j, '$')] END
-    ))) END;
-CREATE OR REPLACE MACRO wk_lower_set(j) AS
-    CASE WHEN j IS NOT NULL THEN to_json(list_sort(list_distinct(list_transform(
-        CASE WHEN json_type(j) = 'ARRAY' THEN json_extract_string(j, '$[*]')
-            ELSE [json_extract_string(j, '$')] END,
-        lambda x: lower(x)
-    )))) END;
--- One macro for the rest: DuckDB cannot bind a macro argument inside another macro's
--- lambda, so statements, principals and conditions are expanded here, objects as MAPs; and
+-- DuckDB cannot bind a macro argument inside another macro's lambda, so statements and
+-- conditions are expanded in this one macro (a lambda's own variable may be passed to a
+-- macro, as to wk_principal_std), objects as MAPs; and
 -- json_extract, not ->, which inside a lambda function reads as a (deprecated) lambda.
 CREATE OR REPLACE MACRO wk_policy_std(p) AS
     CASE WHEN p IS NOT NULL THEN json_object(
@@ -78,20 +89,8 @@ CREATE OR REPLACE MACRO wk_policy_std(p) AS
             lambda s: json_object(
                 'Sid', json_extract_string(s, '$.Sid'),
                 'Effect', json_extract_string(s, '$.Effect'),
-                'Principal', CASE
-                    WHEN json_type(json_extract(s, '$.Principal')) = 'VARCHAR'
-                        THEN json_object('AWS', json_array(json_extract_string(s, '$.Principal')))
-                    WHEN json_type(json_extract(s, '$.Principal')) = 'OBJECT' THEN to_json(map_from_entries(
-                        list_transform(map_entries(json_extract(s, '$.Principal')::MAP(VARCHAR, JSON)),
-                            lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
-                    END,
-                'NotPrincipal', CASE
-                    WHEN json_type(json_extract(s, '$.NotPrincipal')) = 'VARCHAR'
-                        THEN json_object('AWS', json_array(json_extract_string(s, '$.NotPrincipal')))
-                    WHEN json_type(json_extract(s, '$.NotPrincipal')) = 'OBJECT' THEN to_json(map_from_entries(
-                        list_transform(map_entries(json_extract(s, '$.NotPrincipal')::MAP(VARCHAR, JSON)),
-                            lambda e: struct_pack(k := e.key, v := wk_string_set(e.value)))))
-                    END,
+                'Principal', wk_principal_std(json_extract(s, '$.Principal')),
+                'NotPrincipal', wk_principal_std(json_extract(s, '$.NotPrincipal')),
                 'Action', wk_lower_set(json_extract(s, '$.Action')),
                 'NotAction', wk_lower_set(json_extract(s, '$.NotAction')),
                 'Resource', wk_string_set(json_extract(s, '$.Resource')),
@@ -120,7 +119,7 @@ SELECT
     coalesce(t.account_aliases ->> 0, t.account_id) AS title,
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_account AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -134,7 +133,7 @@ SELECT
     json_array('arn:' || wk_partition(t.region) || '::' || t.name || ':' || t.account_id) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_region AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id)
 LEFT JOIN history.aws_account AS a USING (snapshot_id, account_id);
@@ -157,7 +156,7 @@ SELECT
     json_array(t.arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTags.ResourceTagList[0].TagsList') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudtrail_trail AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -172,7 +171,7 @@ SELECT
     json_array(t.arn) AS akas,
     t.raw_deep -> '$.ListTagsForResource' -> 'tags' AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_log_group AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -184,7 +183,7 @@ SELECT
         || ':log-group:' || t.log_group_name || ':metric-filter:' || t.name) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_log_metric_filter AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -202,7 +201,7 @@ SELECT
     json_array(t.arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTagsForResource' -> 'Tags') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_cloudwatch_alarm AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -248,7 +247,7 @@ SELECT
     json_array(t.topic_arn) AS akas,
     wk_tag_map(t.raw_deep -> '$.ListTagsForResource' -> 'Tags') AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_sns_topic AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -267,7 +266,7 @@ SELECT
     CASE WHEN t.subscription_arn LIKE 'arn:%' THEN json_array(t.subscription_arn) END AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_sns_topic_subscription AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -279,7 +278,7 @@ SELECT
     CASE WHEN t.hub_arn IS NOT NULL THEN json_array(t.hub_arn) END AS akas,
     t.raw_deep -> '$.ListTagsForResource' -> 'Tags' AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_securityhub_hub AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -294,7 +293,7 @@ SELECT
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_root AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -305,7 +304,7 @@ SELECT
     json_array(t.arn) AS akas,
     NULL::JSON AS tags,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_organizational_unit AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
 
@@ -318,6 +317,6 @@ SELECT
     t.name AS title,
     json_array(t.arn) AS akas,
     wk_partition(t.region) AS "partition",
-    json_object('connection_name', 'aws_' || t.account_id) AS _ctx
+    wk_ctx(t.account_id) AS _ctx
 FROM history.aws_organizations_account AS t
 JOIN latest_snapshot_account AS l USING (snapshot_id, account_id);
