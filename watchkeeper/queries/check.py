@@ -159,6 +159,7 @@ def evaluate(
 ) -> list[Result]:
     """Verdicts of ``controls`` on a prepared connection."""
     facts = _facts(con)
+    wanted = frozenset(accounts)  # looked up per row of every control: a set, not the tuple
     results: list[Result] = []
     con.execute("SET VARIABLE profile = ?", [profile])
     # Memory: the chain judged for every control at once (candidate paths × patterns, each
@@ -184,7 +185,7 @@ def evaluate(
             )
             for row in rows(con, control_sql(control)):
                 acct = row["account_id"]
-                if accounts and acct not in accounts:
+                if wanted and acct not in wanted:
                     continue
                 f = facts[acct]
                 if control.kind == "security_hub":

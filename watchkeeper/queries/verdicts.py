@@ -210,43 +210,11 @@ def metric_filter_result(
             reason = f"could not evaluate: {_errors_text(relevant)}"
     else:
         first = next(x for x in best["links"] if x["held"] is not True)
+        unverified = _cannot_verify(first, best, facts)
+        status = "error" if unverified is not None or relevant else "fail"
         reason = BY_NAME[first["link"]].reason(best, facts.alarms_by_metric)
-        unknown = first["held"] is None
-        outside = first["link"] == "log_group_exists" and (
-            (best["lg_account"], best["lg_region"]) not in facts.collected
-        )
-        topic_place = _topic_place(best) if first["link"] == "topic_exists" else None
-        topic_outside = topic_place is not None and topic_place not in facts.collected
-        unlisted = facts.topic_listing_failed.get(topic_place) if topic_place is not None else None
-        status = "error" if unknown or relevant or outside or topic_outside or unlisted else "fail"
-        if outside:
-            reason = (
-                f"could not evaluate: {trail_phrase(best)} delivers to log group "
-                f"{log_group_phrase(best)}, but account {best['lg_account']} in "
-                f"{best['lg_region']} was not collected"
-            )
-        elif topic_outside:
-            assert topic_place is not None
-            reason = (
-                f"cannot verify topic in account {topic_place[0]} ({topic_place[1]}): alarm "
-                f"{quoted(best['alarm_name'])} notifies {best['topic_action_arn']}, and that "
-                "account and region were not collected; collect it too to judge this account"
-            )
-        elif unlisted is not None:
-            assert topic_place is not None
-            reason = (
-                f"cannot verify topic {best['topic_action_arn']} that alarm "
-                f"{quoted(best['alarm_name'])} notifies: ListTopics failed in account "
-                f"{topic_place[0]} region {topic_place[1]} ({unlisted})"
-            )
-        elif unknown:
-            explain = BY_NAME[first["link"]].unknown
-            reason = (
-                explain(best, facts.alarms_by_metric)
-                if explain is not None
-                else f"could not evaluate: the status and event selectors of "
-                f"{trail_phrase(best)} were not collected"
-            )
+        if unverified is not None:
+            reason = unverified
         elif relevant:
             reason = f"{reason} (inputs incomplete: {_errors_text(relevant)})"
     return Result(
@@ -261,6 +229,43 @@ def metric_filter_result(
         reason=reason,
         evidence=evidence,
     )
+
+
+def _cannot_verify(first: Any, best: ChainRow, facts: AccountFacts) -> str | None:
+    """Why the chain's first link not held cannot be judged (an error, not a fail), or None
+    when it is a real break. One rule for every such case: the link's input was not read
+    (held is NULL), or it lives in an account and region whose collection does not show it
+    (a log group or topic outside the snapshot, a region whose ListTopics failed)."""
+    link = first["link"]
+    lg_place = (best["lg_account"], best["lg_region"])
+    if link == "log_group_exists" and lg_place not in facts.collected:
+        return (
+            f"could not evaluate: {trail_phrase(best)} delivers to log group "
+            f"{log_group_phrase(best)}, but account {best['lg_account']} in "
+            f"{best['lg_region']} was not collected"
+        )
+    place = _topic_place(best) if link == "topic_exists" else None
+    if place is not None and place not in facts.collected:
+        return (
+            f"cannot verify topic in account {place[0]} ({place[1]}): alarm "
+            f"{quoted(best['alarm_name'])} notifies {best['topic_action_arn']}, and that "
+            "account and region were not collected; collect it too to judge this account"
+        )
+    if place is not None and place in facts.topic_listing_failed:
+        return (
+            f"cannot verify topic {best['topic_action_arn']} that alarm "
+            f"{quoted(best['alarm_name'])} notifies: ListTopics failed in account "
+            f"{place[0]} region {place[1]} ({facts.topic_listing_failed[place]})"
+        )
+    if first["held"] is None:
+        explain = BY_NAME[link].unknown
+        if explain is not None:
+            return explain(best, facts.alarms_by_metric)
+        return (
+            "could not evaluate: the status and event selectors of "
+            f"{trail_phrase(best)} were not collected"
+        )
+    return None
 
 
 def _topic_place(b: ChainRow) -> tuple[str, str] | None:
