@@ -25,7 +25,7 @@ SOURCE = Path(__file__).resolve().parents[1] / PACKAGE
 # that "cli*" covers cli.py, cli_*.py and a cli/ package. A unit may import from its own
 # tier and the ones below, never from above.
 TIERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "jsonutil", "config", "svg"),
+    ("__init__", "errors", "jsonutil", "config", "svg", "arns"),
     ("patterns", "store"),
     ("collector", "queries"),
     ("analyst",),

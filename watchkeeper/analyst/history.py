@@ -19,7 +19,7 @@ import duckdb
 from watchkeeper.analyst.evidence import database_of, open_evidence, prepare_controls
 from watchkeeper.queries.catalog import DEFAULT_BENCHMARK, load_catalog
 from watchkeeper.queries.check import evaluate, select_controls
-from watchkeeper.store import list_snapshots
+from watchkeeper.store import has_table, list_snapshots
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,6 @@ def complete_snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[int, dateti
         (s.started_at, s.snapshot_id) for s in list_snapshots(con) if s.status == "complete"
     )
     return [(s, t) for t, s in snaps]
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
-        "AND table_schema = 'main'",
-        [name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 class VerdictSource:
@@ -72,7 +63,7 @@ class VerdictSource:
     @cached_property
     def _has_results(self) -> bool:
         """Whether the database holds check runs at all (asked once, not per snapshot)."""
-        return _has_table(self.con, "check_run") and _has_table(self.con, "control_result")
+        return has_table(self.con, "check_run") and has_table(self.con, "control_result")
 
     def stored(self, snapshot_id: int) -> list[Verdict] | None:
         if not self._has_results:

@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from watchkeeper.arns import parse_arn
 from watchkeeper.collector.aws import ErrorLog, Scope
 from watchkeeper.store.model import Row
 
@@ -31,8 +32,9 @@ class Trails:
     listed_ok: bool = False
 
 
-def owner_of(arn: str) -> str:
-    return arn.split(":")[4]
+def owner_of(text: str) -> str:
+    arn = parse_arn(text)
+    return arn.account if arn else ""
 
 
 def fetch(scope: Scope) -> Trails:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from watchkeeper.arns import topic_location
 from watchkeeper.collector import (
     accounts,
     cloudtrail,
@@ -468,7 +469,7 @@ class _NotifiedTopics:
         self._topics: dict[tuple[str, str], list[str]] = {}
 
     def add(self, arns: Iterable[str]) -> None:
-        placed = [(place, arn) for arn in arns if (place := sns.topic_location(arn))]
+        placed = [(place, arn) for arn in arns if (place := topic_location(arn))]
         with self._lock:
             for place, arn in placed:
                 self._by_place.setdefault(place, set()).add(arn)

@@ -35,14 +35,6 @@ class SnsData:
     key_managers: dict[str, str | None] = field(default_factory=dict)
 
 
-def topic_location(arn: str) -> tuple[str, str] | None:
-    """(account, region) of an SNS topic ARN, None for anything else."""
-    parts = arn.split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
-        return None
-    return parts[4], parts[3]
-
-
 def is_aws_managed_alias(key: str) -> bool:
     return key == AWS_MANAGED_ALIAS or key.endswith(":" + AWS_MANAGED_ALIAS)
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.arns import parse_arn
 from watchkeeper.fix.builder import (
     Builder,
     ChainState,
@@ -74,10 +75,10 @@ class PlanRequest:
     options: FixOptions = field(default_factory=FixOptions)
 
 
-def _arn_parts(arn: str) -> tuple[str, str, str]:
+def _arn_parts(text: str) -> tuple[str, str, str]:
     """(region, account, name) of an SNS topic ARN."""
-    parts = arn.split(":")
-    return (parts[3], parts[4], parts[5]) if len(parts) >= 6 else ("", "", arn)
+    arn = parse_arn(text)
+    return (arn.region, arn.account, arn.resource) if arn else ("", "", text)
 
 
 def _filter_steps(c: ChainState, group: str, region: str) -> tuple[str, str, bool]:

@@ -15,15 +15,12 @@ from watchkeeper.queries import org
 from watchkeeper.queries.evidence import Evidence
 from watchkeeper.queries.results import CheckRun, Result, SnapshotRef, control_sort_key
 from watchkeeper.queries.summary import ou_paths
-from watchkeeper.store import StoreError, connect, get_snapshot, rows
+from watchkeeper.store import StoreError, connect, get_snapshot, has_table, rows
 
 
 def _open(db: Path) -> duckdb.DuckDBPyConnection:
     con = connect(db, read_only=True)
-    has = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'check_run'"
-    ).fetchone()
-    if not has or not has[0]:
+    if not has_table(con, "check_run", schema=None):
         con.close()
         raise StoreError(f"no stored check run in {db} (run `watchkeeper check` first)")
     return con

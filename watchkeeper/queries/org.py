@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from watchkeeper.errors import UserError
-from watchkeeper.store import rows
+from watchkeeper.store import has_table, rows
 
 ROOT_NAME = "Root"
 # Accounts with no placement (organization not collected) group under this label.
@@ -46,22 +46,13 @@ class OrgPlacement:
         return bool(wanted) and have[: len(wanted)] == wanted
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'history' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
 def placements(
     con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int]
 ) -> dict[str, OrgPlacement]:
     """Account id → its placement, from the given snapshots (later snapshots win)."""
     if not snapshot_ids or not (
-        _has(con, "aws_organizations_account")
-        and _has(con, "aws_organizations_organizational_unit")
+        has_table(con, "aws_organizations_account", "history")
+        and has_table(con, "aws_organizations_organizational_unit", "history")
     ):
         return {}
     ids = [int(i) for i in snapshot_ids]

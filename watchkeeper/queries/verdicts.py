@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from watchkeeper.arns import topic_location
 from watchkeeper.jsonutil import loads_lenient
 from watchkeeper.patterns import test_metric_filter_command
 from watchkeeper.queries.catalog import Control
@@ -244,7 +245,7 @@ def _cannot_verify(first: Any, best: ChainRow, facts: AccountFacts) -> str | Non
             f"{log_group_phrase(best)}, but account {best['lg_account']} in "
             f"{best['lg_region']} was not collected"
         )
-    place = _topic_place(best) if link == "topic_exists" else None
+    place = topic_location(str(best["topic_action_arn"] or "")) if link == "topic_exists" else None
     if place is not None and place not in facts.collected:
         return (
             f"cannot verify topic in account {place[0]} ({place[1]}): alarm "
@@ -266,12 +267,6 @@ def _cannot_verify(first: Any, best: ChainRow, facts: AccountFacts) -> str | Non
             f"{trail_phrase(best)} were not collected"
         )
     return None
-
-
-def _topic_place(b: ChainRow) -> tuple[str, str] | None:
-    """(account, region) of the topic ARN the chain's alarm action names."""
-    parts = str(b["topic_action_arn"] or "").split(":")
-    return (parts[4], parts[3]) if len(parts) == 6 and parts[2] == "sns" else None
 
 
 def security_hub_result(control: Control, row: dict[str, Any], facts: AccountFacts) -> Result:

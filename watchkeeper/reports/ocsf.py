@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from watchkeeper import __version__
+from watchkeeper.arns import parse_arn
 from watchkeeper.queries.catalog import Catalog, Control
 from watchkeeper.queries.evidence import (
     AlarmObject,
@@ -86,14 +87,15 @@ def _resources(r: Result, region: str) -> list[dict[str, Any]]:
         if obj and obj["arn"]:
             # arn:<partition>:<service>:<region>:<account>:…: the owner is the ARN's account
             # (a topic or an organization trail may live in another account than the verdict's).
-            fields = obj["arn"].split(":")
-            partition, owner = fields[1], fields[4] or r.account_id
+            arn = parse_arn(obj["arn"])
+            partition = arn.partition if arn else "aws"
+            owner = (arn.account if arn else "") or r.account_id
             out.append(
                 {
                     "uid": obj["arn"],
                     "name": obj["name"],
                     "type": kind,
-                    "region": fields[3] or region,
+                    "region": (arn.region if arn else "") or region,
                     "cloud_partition": partition,
                     "owner": _owner(owner, partition),
                 }

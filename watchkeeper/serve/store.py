@@ -36,6 +36,7 @@ from watchkeeper.store import (
     StoreError,
     VerifyResult,
     connect,
+    has_table,
     list_snapshots,
     rows,
     verify_snapshots,
@@ -189,11 +190,7 @@ class DashboardStore:
     def has_runs(self) -> bool:
         if not self._has_runs:  # once there, the tables stay
             with self.cursor() as con:
-                found = con.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                    "'main' AND table_name IN ('check_run', 'control_result')"
-                ).fetchone()
-            self._has_runs = bool(found and found[0] == 2)
+                self._has_runs = has_table(con, "check_run") and has_table(con, "control_result")
         return self._has_runs
 
     def _stamp(self) -> tuple[int, int] | None:

@@ -8,6 +8,7 @@ from watchkeeper.store.db import (
     StoreError,
     StoreLockedError,
     connect,
+    has_table,
     rows,
 )
 from watchkeeper.store.model import (
@@ -43,6 +44,7 @@ __all__ = [
     "connect",
     "encode_rows",
     "get_snapshot",
+    "has_table",
     "list_snapshots",
     "rows",
     "verify_snapshots",

@@ -95,13 +95,21 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str, schema: str | None = "main") -> bool:
+    """Whether ``name`` exists (in ``schema``; in any schema when None). Readers ask first
+    because a store written before a table's migration, or an export, may lack it."""
+    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    params = [name]
+    if schema is not None:
+        sql += " AND table_schema = ?"
+        params.append(schema)
+    found = con.execute(sql, params).fetchone()
+    return bool(found and found[0])
+
+
 def _version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     """The file's schema version; None for an empty file. Refuses foreign and newer files."""
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = 'watchkeeper_meta'"
-    ).fetchall()
-    if not has_meta[0][0]:
+    if not has_table(con, "watchkeeper_meta"):
         others = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
         if others[0][0]:
             raise StoreError(f"{path} is a DuckDB file but not a watchkeeper database")

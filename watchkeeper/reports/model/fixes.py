@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from watchkeeper.store import has_table
 from watchkeeper.store.remediation import remediation_runs
 
 # Enough for an auditor to see recent changes; the full history is in remediation_run.
@@ -29,10 +30,7 @@ def remediation_rows(
     con: duckdb.DuckDBPyConnection, account_ids: list[str]
 ) -> list[RemediationRow]:
     """Runs that wrote to any of ``account_ids`` (all runs when empty), newest first."""
-    has = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'remediation_run'"
-    ).fetchone()
-    if not has or not has[0]:  # a connection over an export, not the store
+    if not has_table(con, "remediation_run", schema=None):  # an export, not the store
         return []
     chosen = set(account_ids)
     out: list[RemediationRow] = []

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from watchkeeper.store import SnapshotInfo
+from watchkeeper.store import SnapshotInfo, has_table
 from watchkeeper.store.remediation import RemediationRun, remediation_runs
 
 __all__ = ["MAX_FIX_RUNS", "FixRow", "fix_rows"]
@@ -65,11 +65,7 @@ def fix_rows(
 ) -> tuple[list[FixRow], int]:
     """The newest MAX_FIX_RUNS runs and how many the store holds (0 for a store written
     before remediation_run existed)."""
-    has = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = 'remediation_run'"
-    ).fetchone()
-    if not has or not has[0]:
+    if not has_table(con, "remediation_run"):
         return [], 0
     total = con.execute("SELECT count(*) FROM remediation_run").fetchone()
     complete = {s.snapshot_id for s in snapshots if s.status == "complete"}
