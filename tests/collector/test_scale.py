@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
+import watchkeeper.collector.clients as clients_module
 import watchkeeper.collector.run as run_module
 from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import DEFAULT_ACCOUNT, Estate
@@ -109,6 +110,37 @@ def test_accounts_share_the_client_but_not_the_retry_state(proxy: FaultProxy):
     assert a.get("logs", "us-east-1") is la  # one retry state per account, service, region
     a.release("us-east-1")
     assert a.get("logs", "us-east-1") is not la
+
+
+@pytest.mark.parametrize("botocore_builds_the_same", [True, False], ids=["recipe", "fallback"])
+def test_each_account_gets_the_retry_handlers_botocore_would_register(
+    monkeypatch: pytest.MonkeyPatch, botocore_builds_the_same: bool
+):
+    """Per-account retry state is built from a recipe (its stateless parts shared) only
+    while the recipe matches botocore's own registration, handler for handler."""
+    if not botocore_builds_the_same:  # as if a botocore version registered another handler
+        real = clients_module._RetryRecipe.new_state
+
+        def one_more(self: Any) -> dict[str, list[Any]]:
+            state = real(self)
+            state["after-call.extra"] = [print]
+            return state
+
+        monkeypatch.setattr(clients_module._RetryRecipe, "new_state", one_more)
+    base = Clients(boto3.Session(region_name="us-east-1"), AwsOptions(), Telemetry())
+    shared = base.pool.shared("logs", "eu-west-1")
+    used = "_RetryRecipe.new_state" if botocore_builds_the_same else "_registered_retry_state"
+    assert shared.new_retry_state.__qualname__.endswith(used)
+    made = shared.new_retry_state()
+    registered = shared._registered_retry_state()
+    assert clients_module._shape(made) == clients_module._shape(registered)
+    assert "after-call.extra" not in made
+    assert made.keys() >= {"needs-retry.cloudwatch-logs", "needs-retry", "before-send"}
+    # Each account's quota and rate limiter are its own; the retry policy may be shared.
+    again = shared.new_retry_state()
+    for event, handlers in made.items():
+        pairs = zip(handlers, again[event], strict=True)
+        assert all(h.__self__ is not o.__self__ for h, o in pairs)
 
 
 def test_a_shared_client_called_outside_an_account_is_refused(proxy: FaultProxy):

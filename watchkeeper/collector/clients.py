@@ -18,7 +18,6 @@ shared client acting for that account. A call on a shared client made outside an
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import threading
@@ -31,7 +30,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.retries import adaptive, standard
+from botocore.retries import adaptive, bucket, quota, standard, throttling
 
 from watchkeeper.collector.aws import MAX_AUTO_WORKERS, AwsOptions, Telemetry
 
@@ -57,13 +56,6 @@ _ACTING: contextvars.ContextVar[_Acting | None] = contextvars.ContextVar(
 )
 
 
-def _acting() -> _Acting:
-    acting = _ACTING.get()
-    if acting is None:
-        raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
-    return acting
-
-
 class _Shared:
     """One shared botocore client and the hooks that route each call to its account."""
 
@@ -79,10 +71,22 @@ class _Shared:
         # Each event botocore's retry handlers listen to (asked of botocore, so a future
         # version that listens to more is still followed) goes to the account's handlers.
         # The client's emitter still orders them, specific events before general ones.
-        for event in self.new_retry_state():
+        registered = self._registered_retry_state()
+        # A state is made per account, service and region (some 90,000 for 1,000 accounts):
+        # the recipe builds only its stateful parts anew. It is used only while it builds
+        # exactly what botocore's own registration does, handler for handler; otherwise
+        # (another botocore) botocore's registration runs for each account.
+        self.new_retry_state: Callable[[], _RetryState] = self._registered_retry_state
+        try:
+            recipe = _RetryRecipe(name, total_max_attempts)
+            if _shape(recipe.new_state()) == _shape(registered):
+                self.new_retry_state = recipe.new_state
+        except Exception:  # parts built differently in this botocore: not ours to fix
+            pass
+        for event in registered:
             events.register(event, functools.partial(self._forward, event))
 
-    def new_retry_state(self) -> _RetryState:
+    def _registered_retry_state(self) -> _RetryState:
         """botocore's standard and adaptive retry handlers, as it would register them on a
         client of this service of the account's own: retry quota, backoff, rate limiter."""
         state: _RetryState = {}
@@ -103,7 +107,9 @@ class _Shared:
 
     @staticmethod
     def _sign_as_account(request: Any, **_: Any) -> None:
-        acting = _acting()
+        acting = _ACTING.get()
+        if acting is None:
+            raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
         if acting.credentials is not None:
             request.context.setdefault("signing", {})["request_credentials"] = acting.credentials
 
@@ -111,12 +117,77 @@ class _Shared:
     def _forward(event: str, **kwargs: Any) -> Any:
         """Like an emitter's emit: every handler runs; the first answer that is not None
         (a retry delay) is the answer."""
+        acting = _ACTING.get()
+        if acting is None:
+            raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
         answer = None
-        for handler in _acting().retry.get(event, ()):
+        for handler in acting.retry.get(event, ()):
             response = handler(**kwargs)
             if answer is None:
                 answer = response
         return answer
+
+
+def _shape(state: _RetryState) -> dict[str, list[str]]:
+    """Which handler (by class and method) listens to which event, in order."""
+    return {
+        event: [getattr(h, "__qualname__", repr(h)) for h in handlers]
+        for event, handlers in state.items()
+    }
+
+
+class _RetryRecipe:
+    """What `standard.register_retry_handler` and `adaptive.register_retry_handler` build
+    for one client, split into the parts that hold no state (the retry policy, the error
+    detectors: built once per service and region) and those that do (the retry quota,
+    the rate limiter: built for each account). `_Shared` checks the result against
+    botocore's own registration before using it."""
+
+    def __init__(self, name: str, max_attempts: int):
+        self.name = name
+        self.max_attempts = max_attempts
+        adapter = standard.RetryEventAdapter()
+        self.adapter = adapter
+        self.detector = standard.ThrottlingErrorDetector(adapter)
+        self.policy = standard.RetryPolicy(
+            retry_checker=standard.StandardRetryConditions(max_attempts=max_attempts),
+            retry_backoff=standard.ExponentialBackoff(
+                service_name=name, throttling_detector=self.detector
+            ),
+        )
+        self.clock = bucket.Clock()
+        self.adaptive_detector = standard.ThrottlingErrorDetector(
+            retry_event_adapter=standard.RetryEventAdapter()
+        )
+
+    def new_state(self) -> _RetryState:
+        retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), self.detector)
+        handler = standard.RetryHandler(
+            retry_policy=self.policy,
+            retry_event_adapter=self.adapter,
+            # botocore passes the checker here (its stubs say RetryQuota).
+            retry_quota=retry_quota,  # type: ignore[arg-type]
+            service_name=self.name,
+        )
+        clock = self.clock
+        limiter = adaptive.ClientRateLimiter(
+            rate_adjustor=throttling.CubicCalculator(
+                starting_max_rate=0, start_time=clock.current_time()
+            ),
+            rate_clocker=adaptive.RateClocker(clock),
+            token_bucket=bucket.TokenBucket(max_rate=1, clock=clock),
+            throttling_detector=self.adaptive_detector,
+            clock=clock,
+        )
+        return {
+            f"request-created.{self.name}": [
+                standard.MaxAttemptsSeeder(self.max_attempts).seed_max_attempts
+            ],
+            f"after-call.{self.name}": [retry_quota.release_retry_quota],
+            f"needs-retry.{self.name}": [handler.needs_retry],
+            "before-send": [limiter.on_sending_request],
+            "needs-retry": [limiter.on_receiving_response],
+        }
 
 
 class ClientPool:
@@ -178,40 +249,44 @@ class BoundClient:
     def exceptions(self) -> Any:
         return self._client.exceptions
 
-    @contextlib.contextmanager
-    def acting(self) -> Iterator[None]:
-        token = _ACTING.set(self._acting)
-        try:
-            yield
-        finally:
-            _ACTING.reset(token)
-
     def get_paginator(self, operation: str) -> _BoundPaginator:
-        return _BoundPaginator(self._client.get_paginator(operation), self)
+        return _BoundPaginator(self._client.get_paginator(operation), self._acting)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._client, name)
+        acting = self._acting
 
+        # Set and reset around the call itself, not through acting(): this runs for every
+        # API call, and a generator-based context manager costs more than the two lines.
         def call(*args: Any, **kwargs: Any) -> Any:
-            with self.acting():
+            token = _ACTING.set(acting)
+            try:
                 return method(*args, **kwargs)
+            finally:
+                _ACTING.reset(token)
 
         return call
 
 
 class _BoundPaginator:
-    def __init__(self, paginator: Any, bound: BoundClient):
+    def __init__(self, paginator: Any, acting: _Acting):
         self._paginator = paginator
-        self._bound = bound
+        self._acting = acting
 
     def paginate(self, **kwargs: Any) -> Iterator[Any]:
         # The account is set around each page's request only: a generator must not leave
         # it set in its consumer's context between pages.
-        with self._bound.acting():
+        token = _ACTING.set(self._acting)
+        try:
             pages = iter(self._paginator.paginate(**kwargs))
+        finally:
+            _ACTING.reset(token)
         while True:
-            with self._bound.acting():
+            token = _ACTING.set(self._acting)
+            try:
                 page = next(pages, None)
+            finally:
+                _ACTING.reset(token)
             if page is None:
                 return
             yield page
@@ -240,8 +315,11 @@ class Clients:
         self.telemetry = telemetry
         self.pool = pool or ClientPool(session, options, telemetry)
         self.credentials = credentials
-        self._bound: dict[tuple[str, str], BoundClient] = {}
-        self._lock = threading.Lock()
+        # region → service → bound client. No lock: the workers on this account's regions
+        # (up to 17 at once) would queue on it for every call. Each step below is one
+        # dict operation, atomic under the GIL; two threads binding the same service and
+        # region at once keep the first one stored (setdefault).
+        self._bound: dict[str, dict[str, BoundClient]] = {}
 
     def for_account(self, credentials: Credentials) -> Clients:
         return Clients(
@@ -249,20 +327,19 @@ class Clients:
         )
 
     def get(self, service: str, region: str) -> Any:
-        key = (service, region)
-        with self._lock:
-            bound = self._bound.get(key)
+        services = self._bound.get(region)
+        if services is None:
+            services = self._bound.setdefault(region, {})
+        bound = services.get(service)
         if bound is None:
-            bound = BoundClient(self.pool.shared(service, region), self.credentials)
-            with self._lock:
-                bound = self._bound.setdefault(key, bound)
+            bound = services.setdefault(
+                service, BoundClient(self.pool.shared(service, region), self.credentials)
+            )
         return bound
 
     def release(self, region: str) -> None:
         """Forget this account's bound clients (and their retry state) in ``region``."""
-        with self._lock:
-            for key in [k for k in self._bound if k[1] == region]:
-                del self._bound[key]
+        self._bound.pop(region, None)
 
 
 _SESSION_LOCK = threading.Lock()

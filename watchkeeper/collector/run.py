@@ -6,7 +6,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -132,7 +132,8 @@ class _Sink:
             with self._lock:
                 self.collection.add(table, rows)
             return
-        self.writer.add(table, encode_rows(rows))
+        if rows:  # most units of most regions find nothing
+            self.writer.add(table, encode_rows(rows))
 
 
 def _targets(
@@ -315,23 +316,62 @@ def _run_all(
     handed to the pool at a time — 17,000 units submitted at once would hold 17,000 futures
     to the end — and the first failure (a refused write, the store unreachable, an
     interrupt) stops the handing out instead of running every remaining unit first."""
-    limit = 4 * workers
-    results: dict[int, R] = {}
-    running: dict[Future[R], int] = {}
-    try:
-        for index, item in enumerate(items):
-            if len(running) >= limit:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    results[running.pop(future)] = future.result()
-            running[pool.submit(fn, item)] = index
-        for future in as_completed(running):
-            results[running[future]] = future.result()
-    except BaseException:
-        for future in running:
-            future.cancel()
-        raise
-    return [results[i] for i in range(len(results))]
+    return _Handout(pool, workers, fn).run(items)
+
+
+class _Handout:
+    """The bookkeeping of `_run_all`. Finished items are taken off by their own worker (a
+    done callback), and the caller's thread is woken only once a worker's worth of items
+    has finished, to hand out as many again: not once per item, each time walking every
+    running future (as `concurrent.futures.wait` does)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, workers: int, fn: Callable[[T], R]):
+        self.pool = pool
+        self.fn = fn
+        self.limit = 4 * workers
+        self.low = self.limit - workers  # hand out more once this few are left running
+        self.running: dict[Future[Any], int] = {}
+        self.results: dict[int, Any] = {}
+        self.failed: Future[Any] | None = None
+        self.changed = threading.Condition()
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self.changed:
+            index = self.running.pop(future)
+            if future.cancelled():
+                return
+            if future.exception() is not None:
+                self.failed = self.failed or future
+            else:
+                self.results[index] = future.result()
+            if len(self.running) <= self.low or self.failed is not None:
+                self.changed.notify()
+
+    def run(self, items: Iterable[Any]) -> list[Any]:
+        try:
+            for index, item in enumerate(items):
+                with self.changed:
+                    if len(self.running) >= self.limit:
+                        self.changed.wait_for(
+                            lambda: len(self.running) <= self.low or self.failed is not None
+                        )
+                    if self.failed is not None:
+                        break
+                future = self.pool.submit(self.fn, item)
+                with self.changed:
+                    self.running[future] = index
+                future.add_done_callback(self._finished)
+            with self.changed:
+                self.changed.wait_for(lambda: not self.running or self.failed is not None)
+            if self.failed is not None:
+                self.failed.result()  # raises its exception
+        except BaseException:
+            with self.changed:
+                pending = list(self.running)
+            for future in pending:
+                future.cancel()
+            raise
+        return [self.results[i] for i in range(len(self.results))]
 
 
 def _setup_account(

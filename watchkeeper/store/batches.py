@@ -29,6 +29,9 @@ DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
 # writer falls behind only while another process holds the file's lock.
 MAX_QUEUED = 4096
 
+# How long the writer lets chunks gather before it takes the next ones.
+GATHER_SECONDS = 0.05
+
 _Batch = dict[str, list[EncodedRows]]
 _CLOSE, _ABORT = "close", "abort"  # what the writer does with what it still holds
 
@@ -112,14 +115,17 @@ class SnapshotWriter:
                 if item == _CLOSE and batch:
                     self._write_or_keep_error(batch)
                 return
-            if self._error is not None:
-                continue  # keep draining, so that no add() waits for ever
-            table, rows = item
-            batch.setdefault(table, []).append(rows)
-            size += len(rows.text)
-            if size >= self.batch_bytes:
-                self._write_or_keep_error(batch)
-                batch, size = {}, 0
+            if self._error is None:  # else keep draining, so that no add() waits for ever
+                table, rows = item
+                batch.setdefault(table, []).append(rows)
+                size += len(rows.text)
+                if size >= self.batch_bytes:
+                    self._write_or_keep_error(batch)
+                    batch, size = {}, 0
+            if self._queue.empty():
+                # Let chunks gather: woken for every chunk, this thread would take the GIL
+                # from the collecting threads thousands of times to append one each.
+                time.sleep(GATHER_SECONDS)
 
     def _write_or_keep_error(self, batch: _Batch) -> None:
         if self._error is not None:
@@ -130,7 +136,7 @@ class SnapshotWriter:
             self._error = exc
 
     def _write(self, batch: _Batch) -> None:
-        con = connect(self.db, lock_timeout=self.lock_timeout)
+        con = connect(self.db, lock_timeout=self.lock_timeout, refresh_views=False)
         try:
             # One thread: DuckDB's parallel readers would take CPU from the collecting
             # threads (measured: some 10% more CPU for a collection) to save little here.

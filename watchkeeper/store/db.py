@@ -147,12 +147,19 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> None:
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = 0.0,
+    refresh_views: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, when writable, initialise) a watchkeeper database.
 
     ``lock_timeout`` seconds are spent waiting for another writer to finish before
     StoreLockedError is raised: collections hold the lock only while they write.
+    ``refresh_views=False`` skips re-creating the views of a file that is already at this
+    schema version (a collection's batches and its final write: its begin_snapshot
+    refreshed them); a new or migrated file always gets them.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -191,7 +198,8 @@ def connect(
             con.execute(
                 "INSERT INTO watchkeeper_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
-        con.execute(_sql("views.sql"))
+        if refresh_views or version != SCHEMA_VERSION:
+            con.execute(_sql("views.sql"))
     except BaseException:
         con.close()
         raise

@@ -66,7 +66,7 @@ def complete_snapshot(
 ) -> SnapshotInfo:
     """Write the collection's rows and errors and mark the snapshot complete, atomically
     (rows already streamed under ``snapshot_id`` by a SnapshotWriter are part of it)."""
-    con = connect(db, lock_timeout=lock_timeout)
+    con = connect(db, lock_timeout=lock_timeout, refresh_views=False)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
