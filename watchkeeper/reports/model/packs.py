@@ -20,6 +20,7 @@ from watchkeeper.reports.model.build import (
     summary_of,
     views_sql,
 )
+from watchkeeper.reports.model.chain import BOX_LINKS
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.sections import control_sections
 from watchkeeper.reports.model.types import ChainBox, CheckKey, ControlSection, ReportModel
@@ -72,7 +73,11 @@ def _key_checks(
         checks = _checks(b)
         if checks:
             counts.setdefault(b.label, Counter())[checks] += 1
-    key = {label: c.most_common(1)[0][0] for label, c in counts.items()}
+    order = [label for _, label, _ in BOX_LINKS]  # chain order, unknown kinds last
+    key = {
+        label: counts[label].most_common(1)[0][0]
+        for label in sorted(counts, key=lambda x: order.index(x) if x in order else len(order))
+    }
 
     def mark(b: ChainBox) -> ChainBox:
         return replace(b, keyed=True) if _checks(b) == key.get(b.label) else b
