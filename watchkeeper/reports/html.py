@@ -21,12 +21,19 @@ def _load(name: str) -> str | None:
     return path.read_text("utf-8") if path.is_file() else None
 
 
+def text_only(value: object) -> Markup:
+    """Escape for element content only (&, <, >): quotes need no escaping there, and the
+    raw JSON is full of them; each entity is work for the PDF renderer's HTML parser."""
+    s = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Markup(s)  # escaped just above
+
+
 def jinja_environment(loader: BaseLoader) -> Environment:
     """A Jinja2 environment with the report's settings over ``loader``; the dashboard's
     (serve/render.py) can stack its templates over the report's with the same settings."""
     # StrictUndefined: a field the model lacks fails the render instead of printing "".
     # Autoescape always on: names, reasons and JSON come from the AWS account under audit.
-    return Environment(
+    env = Environment(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=True,
@@ -34,6 +41,8 @@ def jinja_environment(loader: BaseLoader) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["text"] = text_only
+    return env
 
 
 @cache

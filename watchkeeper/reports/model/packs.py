@@ -20,13 +20,15 @@ from watchkeeper.reports.model.build import (
     summary_of,
     views_sql,
 )
+from watchkeeper.reports.model.chain import BOX_LINKS
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.sections import control_sections
-from watchkeeper.reports.model.types import ChainBox, ControlSection, ReportModel
+from watchkeeper.reports.model.types import ChainBox, CheckKey, ControlSection, ReportModel
 
 __all__ = ["PackBuilder"]
 
 _Key = tuple[str, str | None, str | None]
+_Checks = tuple[tuple[str, bool], ...]  # (label, judged by the profile) per check
 
 
 def _key(b: ChainBox) -> _Key:
@@ -53,6 +55,43 @@ def _share(sections: list[ControlSection]) -> tuple[list[ControlSection], list[C
     return out, list(shared.values())
 
 
+def _checks(b: ChainBox) -> _Checks | None:
+    """A box's checks if every one holds (None otherwise: the box lists them)."""
+    if b.state != "held" or any(c.state != "held" for c in b.checks):
+        return None
+    return tuple((c.label, c.in_profile) for c in b.checks)
+
+
+def _key_checks(
+    sections: list[ControlSection], shared: list[ChainBox]
+) -> tuple[list[ControlSection], list[ChainBox], list[CheckKey]]:
+    """List the checks of each kind of box once: the most common all-held set of a kind
+    is its key, and the boxes with exactly that set are marked ``keyed`` (they print only
+    the count). A pack repeats the same dozen checks on every one of its chains."""
+    counts: dict[str, Counter[_Checks]] = {}
+    for b in [*(b for s in sections for v in s.verdicts for b in v.boxes), *shared]:
+        checks = _checks(b)
+        if checks:
+            counts.setdefault(b.label, Counter())[checks] += 1
+    order = [label for _, label, _ in BOX_LINKS]  # chain order, unknown kinds last
+    key = {
+        label: counts[label].most_common(1)[0][0]
+        for label in sorted(counts, key=lambda x: order.index(x) if x in order else len(order))
+    }
+
+    def mark(b: ChainBox) -> ChainBox:
+        return replace(b, keyed=True) if _checks(b) == key.get(b.label) else b
+
+    out = [
+        replace(
+            s,
+            verdicts=[replace(v, boxes=[mark(b) for b in v.boxes]) for v in s.verdicts],
+        )
+        for s in sections
+    ]
+    return out, [mark(b) for b in shared], [CheckKey(lb, list(c)) for lb, c in key.items()]
+
+
 class PackBuilder:
     """Builds the packs of one run; the snapshot's tables are loaded once for all of them."""
 
@@ -77,6 +116,7 @@ class PackBuilder:
         self._raw.restart()  # each pack's appendix holds its own objects only
         sections = control_sections(run, judged, b.controls, b.accounts, self._raw, b.redactor)
         sections, shared = _share(sections)
+        sections, shared, check_key = _key_checks(sections, shared)
         return ReportModel(
             cover=replace(b.cover, accounts=[account]),  # hashes stay the whole run's
             summary=summary_of(run, judged, b.controls, b.accounts, [account_id], {}),
@@ -88,4 +128,5 @@ class PackBuilder:
             run=run,
             pack_account=account,
             shared_boxes=shared,
+            check_key=check_key,
         )

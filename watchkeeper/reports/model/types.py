@@ -18,6 +18,7 @@ __all__ = [
     "AccountVerdict",
     "AttestationInfo",
     "ChainBox",
+    "CheckKey",
     "ControlSection",
     "Cover",
     "Coverage",
@@ -183,6 +184,18 @@ class ChainBox:
     # In an evidence pack: a held object many of the account's chains pass through (its
     # trail, topic), drawn in full once under "Shared chain objects".
     shared: bool = False
+    # In an evidence pack: every check holds and is the one its kind's key lists, so the
+    # box gives their number and the pack lists the checks once ("What each link checks").
+    keyed: bool = False
+
+
+@dataclass(frozen=True)
+class CheckKey:
+    """The checks of one kind of box (label), in chain order; each with whether the
+    run's profile judges it."""
+
+    label: str
+    checks: list[tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -361,5 +374,6 @@ class ReportModel:
     # the held objects its chains share, drawn once.
     pack_account: AccountInfo | None = None
     shared_boxes: list[ChainBox] | None = None
+    check_key: list[CheckKey] | None = None  # a pack's checks per kind of box, listed once
     # `fix --apply` runs that wrote to the report's accounts (main report only).
     remediation: list[RemediationRow] | None = None
