@@ -1,5 +1,9 @@
 """Shared fixtures: one moto server per test session (real HTTP on 127.0.0.1), wiped
-before every test that uses it, and a fault-injecting proxy in front of it."""
+before every test that uses it, and a fault-injecting proxy in front of it.
+
+Under pytest-xdist (`make test` runs `-n`), every worker is its own session: its own moto
+server and proxy on free ports, its own temporary directories. See `pytest_collection_
+modifyitems` for how tests are grouped onto workers."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import pytest
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
-from watchkeeper.emulator import MotoServer
+from watchkeeper.emulator import EmulatorError, MotoServer
 
 # Never reach real AWS or read a developer's AWS config from the tests.
 os.environ.update(
@@ -28,9 +32,21 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "WATCHKEEPER
     os.environ.pop(var, None)
 
 
+def _start_moto(attempts: int = 3) -> MotoServer:
+    # The port is chosen before moto binds it; with several workers starting at once another
+    # process can take it in between, and moto then exits: choose again.
+    for attempt in range(attempts):
+        try:
+            return MotoServer().start()
+        except EmulatorError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
+    server = _start_moto()
     yield server
     server.stop()
 
@@ -61,3 +77,34 @@ def estate(proxy: FaultProxy, moto_server: MotoServer) -> Estate:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "wk.duckdb"
+
+
+# --- spreading the suite over pytest-xdist workers ------------------------------------
+# `make test` runs `pytest -n N --dist loadgroup`: a test without an xdist_group goes to
+# whichever worker is free. Two kinds are kept together instead:
+#  * tests marked `serial` (they time something, or start competing processes): one group,
+#    so they never run at the same time as each other;
+#  * tests that share a module- or class-scoped fixture (a rendered PDF, a running
+#    dashboard, a browser): grouped by module, so the fixture is built once, not per worker.
+# Session-scoped scenarios are built once per worker (cheaper than idling a worker).
+_SHARED_SCOPES = {"module", "class", "package"}
+
+
+def _shares_a_scoped_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values()
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.iter_markers("xdist_group")):
+            continue
+        if item.get_closest_marker("serial") is not None:
+            item.add_marker(pytest.mark.xdist_group("serial"))
+        elif _shares_a_scoped_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
