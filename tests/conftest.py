@@ -94,9 +94,7 @@ def _shares_a_scoped_fixture(item: pytest.Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
-    return any(
-        defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values()
-    )
+    return any(defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values())
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
