@@ -8,6 +8,7 @@ modifyitems` for how tests are grouped onto workers."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,29 @@ def estate(proxy: FaultProxy, moto_server: MotoServer) -> Estate:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "wk.duckdb"
+
+
+@pytest.fixture(scope="module")
+def module_estate(moto_server: MotoServer, _proxy: FaultProxy) -> Iterator[Estate]:
+    """For a scenario built and collected once per module (the estate's proxy is
+    ``estate.proxy_endpoint``): moto wiped and the proxy cleared before and after. The
+    module's tests then read private copies of the collected database (`copy_db`), never
+    moto, which the `proxy` fixture of any other test wipes."""
+    moto_server.reset()
+    _proxy.reset()
+    yield Estate(moto_server.url, _proxy.url)
+    moto_server.reset()
+    _proxy.reset()
+
+
+def copy_db(source: Path, directory: Path) -> Path:
+    """A private, writable copy of a closed DuckDB database, as ``directory/wk.duckdb``."""
+    target = directory / "wk.duckdb"
+    shutil.copy(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, target.with_name(target.name + ".wal"))
+    return target
 
 
 # --- spreading the suite over pytest-xdist workers ------------------------------------
