@@ -111,6 +111,10 @@ def copy_db(source: Path, directory: Path) -> Path:
 #  * tests that share a module- or class-scoped fixture (a rendered PDF, a running
 #    dashboard, a browser): grouped by module, so the fixture is built once, not per worker.
 # Session-scoped scenarios are built once per worker (cheaper than idling a worker).
+# Known gap: pytest-xdist 3.8 applies groups by rewriting `item._nodeid`, which pytest 9
+# no longer reads (it keeps `item._id`), so with pytest 9 the groups are inert and
+# loadgroup acts as `load`: every test still runs, but a module fixture may be built once
+# per worker and `serial` tests may overlap each other.
 _SHARED_SCOPES = {"module", "class", "package"}
 
 
