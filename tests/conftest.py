@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
@@ -111,10 +112,8 @@ def copy_db(source: Path, directory: Path) -> Path:
 #  * tests that share a module- or class-scoped fixture (a rendered PDF, a running
 #    dashboard, a browser): grouped by module, so the fixture is built once, not per worker.
 # Session-scoped scenarios are built once per worker (cheaper than idling a worker).
-# Known gap: pytest-xdist 3.8 applies groups by rewriting `item._nodeid`, which pytest 9
-# no longer reads (it keeps `item._id`), so with pytest 9 the groups are inert and
-# loadgroup acts as `load`: every test still runs, but a module fixture may be built once
-# per worker and `serial` tests may overlap each other.
+# pytest-xdist 3.8 applies a group by appending "@group" to `item._nodeid`, which pytest 9
+# no longer reads (it keeps a NodeId in `item._id`): on a worker, do that step here.
 _SHARED_SCOPES = {"module", "class", "package"}
 
 
@@ -134,3 +133,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("serial"))
         elif _shares_a_scoped_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        else:
+            continue
+        if config.getoption("loadgroup", False) and hasattr(item, "_id"):  # an xdist worker
+            mark = item.get_closest_marker("xdist_group")
+            assert mark is not None
+            item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
