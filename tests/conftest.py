@@ -1,17 +1,23 @@
 """Shared fixtures: one moto server per test session (real HTTP on 127.0.0.1), wiped
-before every test that uses it, and a fault-injecting proxy in front of it."""
+before every test that uses it, and a fault-injecting proxy in front of it.
+
+Under pytest-xdist (`make test` runs `-n`), every worker is its own session: its own moto
+server and proxy on free ports, its own temporary directories. See `pytest_collection_
+modifyitems` for how tests are grouped onto workers."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
-from watchkeeper.emulator import MotoServer
+from watchkeeper.emulator import EmulatorError, MotoServer
 
 # Never reach real AWS or read a developer's AWS config from the tests.
 os.environ.update(
@@ -28,9 +34,21 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "WATCHKEEPER
     os.environ.pop(var, None)
 
 
+def _start_moto(attempts: int = 3) -> MotoServer:
+    # The port is chosen before moto binds it; with several workers starting at once another
+    # process can take it in between, and moto then exits: choose again.
+    for attempt in range(attempts):
+        try:
+            return MotoServer().start()
+        except EmulatorError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
+    server = _start_moto()
     yield server
     server.stop()
 
@@ -61,3 +79,63 @@ def estate(proxy: FaultProxy, moto_server: MotoServer) -> Estate:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "wk.duckdb"
+
+
+@pytest.fixture(scope="module")
+def module_estate(moto_server: MotoServer, _proxy: FaultProxy) -> Iterator[Estate]:
+    """For a scenario built and collected once per module (the estate's proxy is
+    ``estate.proxy_endpoint``): moto wiped and the proxy cleared before and after. The
+    module's tests then read private copies of the collected database (`copy_db`), never
+    moto, which the `proxy` fixture of any other test wipes."""
+    moto_server.reset()
+    _proxy.reset()
+    yield Estate(moto_server.url, _proxy.url)
+    moto_server.reset()
+    _proxy.reset()
+
+
+def copy_db(source: Path, directory: Path) -> Path:
+    """A private, writable copy of a closed DuckDB database, as ``directory/wk.duckdb``."""
+    target = directory / "wk.duckdb"
+    shutil.copy(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, target.with_name(target.name + ".wal"))
+    return target
+
+
+# --- spreading the suite over pytest-xdist workers ------------------------------------
+# `make test` runs `pytest -n N --dist loadgroup`: a test without an xdist_group goes to
+# whichever worker is free. Two kinds are kept together instead:
+#  * tests marked `serial` (they time something, or start competing processes): one group,
+#    so they never run at the same time as each other;
+#  * tests that share a module- or class-scoped fixture (a rendered PDF, a running
+#    dashboard, a browser): grouped by module, so the fixture is built once, not per worker.
+# Session-scoped scenarios are built once per worker (cheaper than idling a worker).
+# pytest-xdist 3.8 applies a group by appending "@group" to `item._nodeid`, which pytest 9
+# no longer reads (it keeps a NodeId in `item._id`): on a worker, do that step here.
+_SHARED_SCOPES = {"module", "class", "package"}
+
+
+def _shares_a_scoped_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values())
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.iter_markers("xdist_group")):
+            continue
+        if item.get_closest_marker("serial") is not None:
+            item.add_marker(pytest.mark.xdist_group("serial"))
+        elif _shares_a_scoped_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        else:
+            continue
+        if config.getoption("loadgroup", False) and hasattr(item, "_id"):  # an xdist worker
+            mark = item.get_closest_marker("xdist_group")
+            assert mark is not None
+            item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")

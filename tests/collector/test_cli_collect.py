@@ -130,6 +130,7 @@ def _cli(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.serial
 def test_killed_collection_leaves_earlier_snapshots_intact(
     estate: Estate, proxy: FaultProxy, db: Path
 ):
@@ -157,6 +158,7 @@ def test_killed_collection_leaves_earlier_snapshots_intact(
         con.close()
 
 
+@pytest.mark.serial
 def test_second_writer_waits_for_the_lock(estate: Estate, proxy: FaultProxy, db: Path):
     from watchkeeper.store import StoreLockedError
 

@@ -12,11 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.awsfake.faultproxy import FaultProxy, Rule
 from tests.awsfake.scenarios import Estate
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.store import RESOURCE_TABLES, connect, verify_snapshots
 
+# Concurrent and killed collector processes, timed against the proxy's log.
+pytestmark = pytest.mark.serial
 REGIONS = ("us-east-1", "eu-west-1")
 # The collected resources (account and region rows describe the run, not the estate).
 TABLES = tuple(t for t in RESOURCE_TABLES if t not in ("aws_account", "aws_region"))

@@ -13,8 +13,8 @@ from click.testing import Result
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import CIS_4_5, DEFAULT_ACCOUNT, Estate
+from tests.conftest import copy_db
 from tests.notify.conftest import PASSWORD, USER, SmtpFactory, attachments, body
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.emulator import free_port
@@ -24,13 +24,21 @@ runner = CliRunner()
 BROKEN_4_5 = CIS_4_5.replace("|| ($.eventName = StopLogging) ", "")
 
 
-@pytest.fixture
-def checked_db(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
+@pytest.fixture(scope="module")
+def checked_once(module_estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One account: 4.5 broken (no StopLogging), the other controls have no chain."""
-    estate.account().chain(pattern=BROKEN_4_5)
-    collect(CollectRequest(db=db, regions=("us-east-1",), aws=AwsOptions(endpoint_url=proxy.url)))
+    db = tmp_path_factory.mktemp("smtp-checked") / "wk.duckdb"
+    module_estate.account().chain(pattern=BROKEN_4_5)
+    aws = AwsOptions(endpoint_url=module_estate.proxy_endpoint)
+    collect(CollectRequest(db=db, regions=("us-east-1",), aws=aws))
     check(CheckRequest(db=db, controls=("4.5", "4.3")))
     return db
+
+
+@pytest.fixture
+def checked_db(checked_once: Path, tmp_path: Path) -> Path:
+    """Each test's own copy of the module's checked database."""
+    return copy_db(checked_once, tmp_path)
 
 
 def smtp_args(db: Path, tmp_path: Path, port: int, *extra: str) -> list[str]:

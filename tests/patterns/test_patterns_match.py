@@ -217,6 +217,7 @@ def test_regex_patterns(pattern: str, message: str, expected: bool) -> None:
     assert matches(pattern, message) is expected
 
 
+@pytest.mark.serial
 def test_catastrophic_regex_does_not_hang() -> None:
     pattern = "%" + "a*" * 20 + "b%"
     start = time.perf_counter()

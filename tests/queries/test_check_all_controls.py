@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
+from tests.conftest import copy_db
 from watchkeeper.cli import app
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.queries.catalog import load_catalog
@@ -25,9 +25,12 @@ R = "us-east-1"
 runner = CliRunner()
 
 
-@pytest.fixture
-def two_accounts(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
-    """GOOD: a correct chain for every control; BAD: each chain broken in a different way."""
+@pytest.fixture(scope="module")
+def collected_two_accounts(module_estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """GOOD: a correct chain for every control; BAD: each chain broken in a different way.
+    Built and collected once for the module; each test checks its own copy."""
+    estate = module_estate
+    db = tmp_path_factory.mktemp("two-accounts") / "wk.duckdb"
     controls = load_catalog().controls("cis-v5.0.0")
     for acct_id in (GOOD, BAD):
         a = estate.account(acct_id)
@@ -59,10 +62,15 @@ def two_accounts(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
             accounts=(GOOD, BAD),
             role_name="reader",
             regions=(R,),
-            aws=AwsOptions(endpoint_url=proxy.url),
+            aws=AwsOptions(endpoint_url=estate.proxy_endpoint),
         )
     )
     return db
+
+
+@pytest.fixture
+def two_accounts(collected_two_accounts: Path, tmp_path: Path) -> Path:
+    return copy_db(collected_two_accounts, tmp_path)
 
 
 def test_every_topic_passes_and_fails(two_accounts: Path):

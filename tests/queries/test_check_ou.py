@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
+from tests.conftest import copy_db
 from watchkeeper.cli import app
 from watchkeeper.collector import AwsOptions, CollectRequest, collect
 from watchkeeper.store import connect
@@ -25,10 +25,11 @@ R = "us-east-1"
 runner = CliRunner()
 
 
-@pytest.fixture
-def org_db(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
+@pytest.fixture(scope="module")
+def org_db_once(module_estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("check-ou") / "wk.duckdb"
     for acct in (MGMT, PROD, SANDBOX):
-        a = estate.account(acct)
+        a = module_estate.account(acct)
         a.log_group("cloudtrail-logs")
         a.trail("trail", log_group="cloudtrail-logs")
     collect(
@@ -37,7 +38,7 @@ def org_db(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
             accounts=(MGMT, PROD, SANDBOX),
             role_name="reader",
             regions=(R,),
-            aws=AwsOptions(endpoint_url=proxy.url),
+            aws=AwsOptions(endpoint_url=module_estate.proxy_endpoint),
         )
     )
     con = connect(db)
@@ -70,6 +71,12 @@ def org_db(estate: Estate, proxy: FaultProxy, db: Path) -> Path:
     finally:
         con.close()
     return db
+
+
+@pytest.fixture
+def org_db(org_db_once: Path, tmp_path: Path) -> Path:
+    """Each test's own copy of the module's database."""
+    return copy_db(org_db_once, tmp_path)
 
 
 def check(db: Path, *args: str) -> tuple[int, str, str]:

@@ -81,6 +81,7 @@ def test_console_reads_and_the_store_is_unchanged(client: TestClient, serve_stor
         con.close()
 
 
+@pytest.mark.serial
 def test_statement_timeout_interrupts_the_query(client: TestClient):
     started = time.monotonic()
     page = client.get("/sql", params={"q": "SELECT count(*) FROM range(1000000000000) a"})

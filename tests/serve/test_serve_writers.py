@@ -160,6 +160,7 @@ def _lease(db: Path, times: LeaseTimes) -> Iterator[Lease[duckdb.DuckDBPyConnect
         opened.close()
 
 
+@pytest.mark.serial
 def test_lease_closes_after_the_last_user_lingers(own_copy: Path):
     with _lease(own_copy, LeaseTimes(linger=0.3, lock_wait=0, max_hold=60)) as lease:
         _lingers(lease, own_copy)
@@ -177,6 +178,7 @@ def _lingers(lease: Lease[duckdb.DuckDBPyConnection], own_copy: Path) -> None:
     assert _writer_gets_in(own_copy, 0)  # the writer's turn
 
 
+@pytest.mark.serial
 def test_lease_held_continuously_still_leaves_a_gap(own_copy: Path):
     """Overlapping requests for far longer than max_hold: the lease closes in between
     for long enough that a writer retrying every 0.2 s gets in."""
