@@ -13,7 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _pytest.nodeid import NodeId
+
+try:  # pytest 9 keeps the node id as a NodeId in `item._id` (see the xdist note below)
+    from _pytest.nodeid import NodeId
+except ImportError:  # pytest 8: xdist's own `item._nodeid` rewrite works there
+    NodeId = None
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
@@ -135,7 +139,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         else:
             continue
-        if config.getoption("loadgroup", False) and hasattr(item, "_id"):  # an xdist worker
+        on_worker = config.getoption("loadgroup", False)
+        if on_worker and NodeId is not None and isinstance(getattr(item, "_id", None), NodeId):
             mark = item.get_closest_marker("xdist_group")
             assert mark is not None
             item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
