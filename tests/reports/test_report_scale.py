@@ -53,8 +53,10 @@ def test_exceptions_come_before_the_passes(main_html: str, main_model: ReportMod
     # summary, failing items, every exception's full verdict, then the compact passes
     assert order("summary") < order("failing") < order(f"v-4_5-{BAD}") < order("passing")
     assert all(order(a) < order("passing") for a in ids.articles)
-    # no passing result is drawn as a full verdict in the main report
-    assert f"v-4_5-{GOOD}" not in ids.articles and order(f"v-4_5-{GOOD}") > order("passing")
+    # no passing result is drawn as a full verdict in the main report: the passes are one
+    # anchored line per account after the exceptions, and no pass has an anchor of its own
+    assert f"v-4_5-{GOOD}" not in ids.ids and order(f"p-{GOOD}") > order("passing")
+    assert order(f"p-{GOOD}") > max(order(a) for a in ids.articles)
     drawn = {v.status for s in main_model.controls for v in s.verdicts}
     assert "pass" not in drawn and {"fail", "error", "manual"} <= drawn
 
@@ -63,7 +65,8 @@ def test_compact_pass_line_has_chain_names_and_snapshot_hash(
     main_model: ReportModel, main_html: str, scenario: Scenario
 ):
     # Layout since the usual-chain key: the names are printed once per control in the key,
-    # the account's line carries the snapshot hash and one anchored entry per control.
+    # the account's line (one anchor, p-<account>) carries the snapshot hash and the ids of
+    # its passing controls; the matrix links each of its passes to that line.
     assert main_model.passing is not None and main_model.usual_chains is not None
     (group,) = [g for g in main_model.passing if g.account.account_id == GOOD]
     (line,) = [ln for ln in group.lines if ln.control_id == "4.5"]
@@ -77,8 +80,19 @@ def test_compact_pass_line_has_chain_names_and_snapshot_hash(
     section = main_html[main_html.index('id="passing"') :]
     key = section[: section.index('class="passing"')]
     assert names["filter"] in key and names["alarm"] in key and "cis-4-5-trail" in key
-    head = section[: section.index(f'id="v-4_5-{GOOD}"')].rsplit('class="pass-acct"', 1)[1]
-    assert GOOD in head and sha[:12] in head
+    assert group.anchor == f"p-{GOOD}"
+    start = section.index(f'id="p-{GOOD}"')
+    line_html = section[start : section.index("</div>", start)]
+    assert GOOD in line_html and sha[:12] in line_html
+    assert "4.5" in line_html.split("✓", 1)[1].split(), line_html
+    # the per-account matrix links GOOD's passing 4.5 to its line, BAD's failing 4.5 to
+    # its verdict
+    cells = {
+        (r.account.account_id, c.control_id): c for r in main_model.summary.rows for c in r.cells
+    }
+    assert cells[(GOOD, "4.5")].anchor == f"p-{GOOD}"
+    assert cells[(BAD, "4.5")].anchor == f"v-4_5-{BAD}"
+    assert f'href="#p-{GOOD}"' in main_html
 
 
 def _estate(tmp: Path, n: int, every: int, rename: dict[str, str] | None = None) -> ReportModel:
@@ -137,6 +151,11 @@ def test_pages_grow_with_failures_not_with_passing_accounts(tmp_path: Path):
     for model in (few_model, many_model):
         assert model.run.counts()["fail"] == 2
     assert many_model.passing is not None and len(many_model.passing) == 112
+    # the drill-down links an unclean account's passes to its pass line
+    assert many_model.summary.org is not None
+    cells = [c for g in many_model.summary.org.drill for r in g.rows for c in r.cells]
+    passed = {c.anchor for c in cells if c.status == "pass"}
+    assert passed and passed <= {g.anchor for g in many_model.passing}
     # 100 more clean accounts: 1,600 more passes, one line per account, a page or two
     assert many - few <= 2, (few, many)
 

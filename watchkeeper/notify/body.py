@@ -3,10 +3,11 @@
 At 1,000 accounts a body listing every account and failing result would be megabytes that
 no one reads and that relays refuse. It holds the counts, what changed since the previous run
 (the first :data:`CHANGE_LIMIT` changes), the accounts with the most failures (the first
-:data:`ACCOUNT_LIMIT`), and the failing items grouped one line per account and reason across
-controls (at most :data:`GROUP_LIMIT`, of which error groups keep :data:`ERROR_GROUP_SHARE`
-however many accounts fail); each list ends with how many more the attachment or the report
-folder holds. Free text (reasons, titles) is clipped to :data:`TEXT_LIMIT`.
+:data:`ACCOUNT_LIMIT`), above that many accounts the pass counts per OU (the first
+:data:`OU_LIMIT`) or per control, and the failing items grouped one line per account and
+reason across controls (at most :data:`GROUP_LIMIT`, of which error groups keep
+:data:`ERROR_GROUP_SHARE` however many accounts fail); each list ends with how many more the
+attachment or the report folder holds. Free text (reasons, titles) is clipped to :data:`TEXT_LIMIT`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ OU_LIMIT = 20
 CHANGE_LIMIT = 25
 # One reason can quote a whole CloudTrail record; the attachment has it verbatim.
 TEXT_LIMIT = 300
+LABEL_LIMIT = 50  # an OU path or control title in the pass counts (a text column)
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -45,6 +47,61 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 class AccountRow:
     account_id: str
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PassCount:
+    """One line of the pass counts: an OU (``accounts`` in it) or a control."""
+
+    label: str  # the OU path without "Root/", or "<control id> <topic>"; clipped
+    passed: int
+    judged: int
+    accounts: int | None  # an OU's accounts; None for a control's line
+
+
+@dataclass(frozen=True)
+class PassCounts:
+    """Pass counts per OU (the first OU_LIMIT) or per control: what both bodies print
+    above ACCOUNT_LIMIT accounts. Empty by account, as the accounts list shows each one."""
+
+    by: str | None  # "ou", "control", or None (nothing to show)
+    lines: list[PassCount]
+    more: int  # OUs left out
+
+    @property
+    def heading(self) -> str:
+        if self.by == "ou":
+            return f"Passed per OU ({len(self.lines) + self.more})"
+        return "Passed per control"
+
+
+def pass_counts(m: Matrix) -> PassCounts:
+    if m.kind == "control":
+        return PassCounts(
+            "control",
+            [
+                PassCount(
+                    clip(f"{r.control_id} {r.topic}", LABEL_LIMIT),
+                    r.total.passed,
+                    r.total.total,
+                    None,
+                )
+                for r in m.rows
+            ],
+            0,
+        )
+    if m.kind != "ou":
+        return PassCounts(None, [], 0)
+    lines = [
+        PassCount(
+            clip(c.label, LABEL_LIMIT),
+            sum(r.cells[i].passed for r in m.rows),
+            sum(r.cells[i].total for r in m.rows),
+            c.accounts,
+        )
+        for i, c in enumerate(m.columns[:OU_LIMIT])
+    ]
+    return PassCounts("ou", lines, max(0, len(m.columns) - OU_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -59,6 +116,7 @@ class Body:
     # Laid out by the rule the terminal and the report follow (queries.summary.matrix_kind):
     # by account (the accounts list above is then every account), by OU, or per control.
     matrix: Matrix
+    passes: PassCounts  # from ``matrix``: the text and HTML parts print these same lines
     groups: list[FailureGroup]  # at most GROUP_LIMIT (bounded_groups: errors keep a share)
     groups_total: int
     failing_total: int  # failing results (fail and error), not groups
@@ -122,6 +180,7 @@ def build(
 ) -> Body:
     accounts = _accounts(run)
     groups = failure_groups(run.results, ou_of or None)
+    laid_out = matrix(run.results, ou_of or None)
     changes = list(diff.changes[:CHANGE_LIMIT]) if diff is not None else []
     return Body(
         run=run,
@@ -129,7 +188,8 @@ def build(
         statuses=STATUSES,
         accounts=accounts[:ACCOUNT_LIMIT],
         accounts_total=len(accounts),
-        matrix=matrix(run.results, ou_of or None),
+        matrix=laid_out,
+        passes=pass_counts(laid_out),
         groups=bounded_groups(groups),
         groups_total=len(groups),
         failing_total=sum(1 for r in run.results if r.status in FAILING),
@@ -145,25 +205,15 @@ def build(
     )
 
 
-def _matrix_lines(m: Matrix) -> list[str]:
-    """Pass counts per OU (the first OU_LIMIT) or per control; nothing when by account, as
-    the accounts list already shows each one."""
-    if m.kind == "control":
-        lines = ["Passed per control:"]
-        lines += [
-            f"  {clip(f'{r.control_id} {r.topic}', 50):50} {r.total.passed}/{r.total.total}"
-            for r in m.rows
-        ]
-        return [*lines, ""]
-    if m.kind != "ou":
+def _pass_lines(p: PassCounts) -> list[str]:
+    if p.by is None:
         return []
-    lines = [f"Passed per OU ({len(m.columns)}):"]
-    for i, c in enumerate(m.columns[:OU_LIMIT]):
-        passed = sum(r.cells[i].passed for r in m.rows)
-        total = sum(r.cells[i].total for r in m.rows)
-        lines.append(f"  {clip(c.label, 50):50} {passed}/{total} ({c.accounts} accounts)")
-    if len(m.columns) > OU_LIMIT:
-        lines.append(f"  … and {len(m.columns) - OU_LIMIT} more OUs")
+    lines = [f"{p.heading}:"]
+    for c in p.lines:
+        of = f" ({c.accounts} accounts)" if c.accounts is not None else ""
+        lines.append(f"  {c.label:{LABEL_LIMIT}} {c.passed}/{c.judged}{of}")
+    if p.more:
+        lines.append(f"  … and {p.more} more OUs")
     return [*lines, ""]
 
 
@@ -211,7 +261,7 @@ def text(body: Body) -> str:
         if body.accounts_more:
             lines.append(f"  … and {body.accounts_more} more accounts {body.rest_in}")
         lines.append("")
-    lines += _matrix_lines(body.matrix)
+    lines += _pass_lines(body.passes)
     if body.groups:
         lines.append(f"Failing items ({body.failing_total}), one line per account and reason:")
         lines += [

@@ -7,12 +7,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["anchor", "field_text", "iso", "pretty_json"]
+__all__ = ["anchor", "field_text", "iso", "pass_anchor", "pretty_json"]
 
 
 def anchor(*parts: object) -> str:
     """An HTML id from ``parts`` (``anchor("v", "4.5", acct)`` → ``v-4_5-<acct>``)."""
     return "-".join(re.sub(r"[^A-Za-z0-9]+", "_", str(p)).strip("_") for p in parts)
+
+
+def pass_anchor(account_id: str) -> str:
+    """The main report's line of ``account_id``'s passing results (``p-<acct>``)."""
+    return anchor("p", account_id)
 
 
 def iso(value: object) -> str:

@@ -8,7 +8,7 @@ terminal and the e-mail.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from watchkeeper.queries.org import OrgPlacement, ou_label
 from watchkeeper.queries.results import STATUS_ORDER, Result, Status
@@ -23,9 +23,24 @@ from watchkeeper.reports.model.types import (
     RateRow,
 )
 
-__all__ = ["ALL_ACCOUNTS", "account_rows", "org_matrix"]
+__all__ = ["ALL_ACCOUNTS", "PassLink", "account_rows", "org_matrix"]
 
 ALL_ACCOUNTS = "All accounts"
+
+# Where a passing cell links, given (control, account): the main report draws no pass as a
+# verdict, only one line per account (display.pass_anchor); a pack draws every verdict.
+PassLink = Callable[[str, str], str] | None  # None: to the verdict, as any other cell
+
+
+def _cell(
+    by_pair: Mapping[tuple[str, str], Result], cid: str, a: str, pass_link: PassLink
+) -> MatrixCell:
+    r = by_pair.get((cid, a))
+    if r is None:
+        return MatrixCell(cid, None, None)
+    if r.status == "pass" and pass_link is not None:
+        return MatrixCell(cid, r.status, pass_link(cid, a))
+    return MatrixCell(cid, r.status, anchor("v", cid, a))
 
 
 def account_rows(
@@ -33,20 +48,12 @@ def account_rows(
     judged: list[str],
     accounts: Mapping[str, AccountInfo],
     account_ids: list[str],
+    pass_link: PassLink = None,
 ) -> list[MatrixRow]:
-    """One row of verdict symbols per account, each cell linking to its verdict."""
+    """One row of verdict symbols per account, each cell linking to its verdict (a pass:
+    to ``pass_link``'s anchor when given)."""
     return [
-        MatrixRow(
-            accounts[a],
-            [
-                MatrixCell(
-                    cid,
-                    by_pair[(cid, a)].status if (cid, a) in by_pair else None,
-                    anchor("v", cid, a) if (cid, a) in by_pair else None,
-                )
-                for cid in judged
-            ],
-        )
+        MatrixRow(accounts[a], [_cell(by_pair, cid, a, pass_link) for cid in judged])
         for a in account_ids
     ]
 
@@ -64,6 +71,7 @@ def org_matrix(
     accounts: Mapping[str, AccountInfo],
     account_ids: list[str],
     placements: Mapping[str, OrgPlacement],
+    pass_link: PassLink = None,
 ) -> OrgMatrix:
     by_pair = {(r.control_id, r.account_id): r for r in results}
     by_ou = bool(placements)
@@ -92,7 +100,10 @@ def org_matrix(
         if unclean:
             drill.append(
                 DrillGroup(
-                    here, label, len(members), account_rows(by_pair, judged, accounts, unclean)
+                    here,
+                    label,
+                    len(members),
+                    account_rows(by_pair, judged, accounts, unclean, pass_link),
                 )
             )
     return OrgMatrix(by_ou, rows, drill)

@@ -6,11 +6,12 @@ line per account and control repeating them filled ~80 pages at 1,000 accounts. 
 - a key, once: per control, the *usual* chain — for each link the name most of the
   control's passing results have (trail → log group → filter → alarm → topic → confirmed
   subscribers), or the note that stands in for a chain (Security Hub);
-- then one line per account: its label, the snapshot (id and first digits of the SHA-256)
-  its verdicts were drawn from, and the id of every passing control, each an anchor of
-  its own (account × control). A control whose chain differs from the usual one is
-  followed by the names that differ (or its note, or its own snapshot); a deviation all
-  of the account's chains share (its own trail, say) is said once after the account.
+- then one line per account, one anchor (the matrix links each of the account's passes to
+  it): its label, the snapshot (id and first digits of the SHA-256) its verdicts were
+  drawn from, and the id of every passing control. A control whose chain differs from the
+  usual one is followed by the names that differ (or its note, or its own snapshot); a
+  deviation all of the account's chains share (its own trail, say) is said once after the
+  account.
 
 Every passing (account, control) stays one entry tied to its snapshot hash; the full chain
 is in the account's evidence pack.
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from watchkeeper.queries.results import Result
-from watchkeeper.reports.model.display import anchor
+from watchkeeper.reports.model.display import pass_anchor
 from watchkeeper.reports.model.types import AccountInfo, PassGroup, PassLine, UsualChain
 from watchkeeper.reports.redact import Redactor
 
@@ -167,7 +168,6 @@ def pass_groups(
             note = None if note == key[r.control_id][1] else note
             lines.append(
                 PassLine(
-                    anchor=anchor("v", r.control_id, acct),
                     control_id=r.control_id,
                     names=names,
                     note=note,
@@ -176,5 +176,7 @@ def pass_groups(
                     usual=not names and note is None and s == snap,
                 )
             )
-        groups.append(PassGroup(accounts[acct], shared, snap, hashes.get(snap), lines))
+        groups.append(
+            PassGroup(pass_anchor(acct), accounts[acct], shared, snap, hashes.get(snap), lines)
+        )
     return groups

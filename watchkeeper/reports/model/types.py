@@ -309,7 +309,6 @@ class PassLine:
     """One passing result in the main report's compact table: its control id on the
     account's line, with the names (and note, snapshot) where it differs from the usual."""
 
-    anchor: str
     control_id: str
     names: list[tuple[str, str]]  # (box label, object name) unlike the usual chain's
     note: str | None  # unlike the usual note: Security Hub regions, or an attester
@@ -323,6 +322,9 @@ class PassGroup:
     """An account's passing results on one line; a deviation every one of its chains shares
     (its own trail, say) is said once on that line."""
 
+    # The line's one anchor: the matrix links each pass here (an anchor per control cost
+    # WeasyPrint ~35 CPU-s at 16,000 passes).
+    anchor: str
     account: AccountInfo
     shared: list[tuple[str, str]]  # deviations all of the account's chains have
     snapshot_id: int  # the snapshot most of the account's verdicts were drawn from
