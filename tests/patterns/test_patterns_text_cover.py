@@ -87,6 +87,22 @@ CASES = [
         "?-terms next to a plain term are ignored", "StopLogging ?CreateTrail", TRAIL_INTENT, False
     ),
     Case("a free-text word is not guaranteed", "east", STOP, False, missed_event="StopLogging"),
+    # Found by the property test: a condition on the region (any value) made the search fix
+    # it to its first realistic value, us-east-1, which carried the term in every branch.
+    Case(
+        "a word in a field the required pattern conditions",
+        "east",
+        "{ $.eventName = StopLogging && $.awsRegion = * }",
+        False,
+        missed_event="StopLogging",
+    ),
+    Case("… but not when the condition fixes it", "east", '{ $.awsRegion = "us-east-1" }', True),
+    Case(
+        "… nor a glob only the word's regions fit",
+        "east",
+        '{ $.eventName = StopLogging && $.awsRegion = "*-east-*" }',
+        True,
+    ),
     Case("space-delimited: any number of fields", "[...]", TRAIL_INTENT, True),
     Case("space-delimited: one field and the rest", "[line, ...]", TRAIL_INTENT, True),
     Case("space-delimited: two fields need a blank", "[a, b, ...]", TRAIL_INTENT, False),

@@ -500,6 +500,8 @@ def _plan(atoms: _Atoms) -> tuple[list[Path], dict[Path, list[Any]]]:
     if atoms.text is not None:
         for p in atoms.text.paths:
             cands[p] = atoms.text.domain(p, cands[p], _signature(atoms.by_path.get(p, [])))
+        for p in paths - atoms.text.paths.keys():  # fields the conditions fix
+            cands[p] = atoms.text.domain(p, cands[p], _signature(atoms.by_path.get(p, [])))
     source = ("eventSource",)
     text_source = atoms.text is not None and source in atoms.text.paths
     if source in cands and ("eventName",) not in cands and not text_source:

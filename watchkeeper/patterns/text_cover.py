@@ -150,7 +150,26 @@ class TextPlan:
         if path == ("eventSource",):
             out = [c for c in base if c != "x"]
             return out + [s for s in ct.SERVICES if s not in out]
-        return list(base)
+        spec = ct.field_spec(path)
+        if spec is None or spec.kind != "string" or not (self.terms or self.excluded):
+            return list(base)
+        # A string field the required pattern conditions (``$.awsRegion = *``) is fixed by
+        # the search, so the rewriting of free fields leaves it alone: its candidates must
+        # include a value without the filter's terms for each case the conditions tell
+        # apart ("x" last, for when every realistic value carries a term).
+        out = list(base)
+
+        def case(value: str) -> tuple[Any, ...]:
+            frag = fragment(path, value) or ""
+            terms = (*self.terms, *self.excluded)
+            return sig(value), tuple(_present(t, self.whole, frag) for t in terms)
+
+        seen = {case(c) for c in out if isinstance(c, str)}
+        for value in (*spec.pool, *_ALTERNATIVES.get(path, ()), "x"):
+            if value not in out and (k := case(value)) not in seen:
+                seen.add(k)
+                out.append(value)
+        return out
 
     def variants(self, rec: dict[str, Any], fixed: set[Path]) -> Iterator[dict[str, Any]]:
         """Other realistic records with the same fixed fields, to find a witness."""
