@@ -21,7 +21,7 @@ except ImportError:  # pytest 8: xdist's own `item._nodeid` rewrite works there
 
 from tests.awsfake.faultproxy import FaultProxy
 from tests.awsfake.scenarios import Estate
-from watchkeeper.emulator import EmulatorError, MotoServer
+from watchkeeper.emulator import MotoServer
 
 # Never reach real AWS or read a developer's AWS config from the tests.
 os.environ.update(
@@ -38,21 +38,9 @@ for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "WATCHKEEPER
     os.environ.pop(var, None)
 
 
-def _start_moto(attempts: int = 3) -> MotoServer:
-    # The port is chosen before moto binds it; with several workers starting at once another
-    # process can take it in between, and moto then exits: choose again.
-    for attempt in range(attempts):
-        try:
-            return MotoServer().start()
-        except EmulatorError:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = _start_moto()
+    server = MotoServer().start()
     yield server
     server.stop()
 
@@ -130,17 +118,18 @@ def _shares_a_scoped_fixture(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_worker = config.getoption("loadgroup", False)
     for item in items:
-        if any(item.iter_markers("xdist_group")):
-            continue
-        if item.get_closest_marker("serial") is not None:
-            item.add_marker(pytest.mark.xdist_group("serial"))
-        elif _shares_a_scoped_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-        else:
-            continue
-        on_worker = config.getoption("loadgroup", False)
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None:
+            if item.get_closest_marker("serial") is not None:
+                group = "serial"
+            elif _shares_a_scoped_fixture(item):
+                group = item.nodeid.split("::")[0]
+            else:
+                continue
+            item.add_marker(pytest.mark.xdist_group(group))
+            mark = pytest.mark.xdist_group(group).mark
+        # a group written by hand needs this step as much as the ones above
         if on_worker and NodeId is not None and isinstance(getattr(item, "_id", None), NodeId):
-            mark = item.get_closest_marker("xdist_group")
-            assert mark is not None
             item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")

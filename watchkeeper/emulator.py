@@ -21,6 +21,10 @@ class EmulatorError(UserError):
     """The emulator could not be started (printed as one line)."""
 
 
+class _Exited(EmulatorError):
+    """moto exited while starting (e.g. its port was taken)."""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -29,6 +33,7 @@ def free_port() -> int:
 
 class MotoServer:
     def __init__(self, port: int | None = None):
+        self._chosen = port is None  # ours to choose again if another process takes it
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -41,6 +46,17 @@ class MotoServer:
                 "the AWS emulator needs moto[server]; run `make demo` or "
                 "`pip install 'moto[server]'`"
             ) from None
+        # The free port is chosen before moto binds it: with several emulators starting at
+        # once (the test workers), another can take it in between, and moto then exits.
+        for _ in range(2 if self._chosen else 0):
+            try:
+                return self._launch(timeout)
+            except _Exited:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        return self._launch(timeout)
+
+    def _launch(self, timeout: float) -> MotoServer:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
@@ -49,7 +65,7 @@ class MotoServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise EmulatorError(f"moto server exited with code {self._proc.returncode}")
+                raise _Exited(f"moto server exited with code {self._proc.returncode}")
             try:
                 with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1):
                     return self
