@@ -498,9 +498,8 @@ def _plan(atoms: _Atoms) -> tuple[list[Path], dict[Path, list[Any]]]:
         p: _candidates(p, atoms.by_path.get(p, []), children.get(p, set()), atoms) for p in paths
     }
     if atoms.text is not None:
-        for p in atoms.text.paths:
-            cands[p] = atoms.text.domain(p, cands[p], _signature(atoms.by_path.get(p, [])))
-        for p in paths - atoms.text.paths.keys():  # fields the conditions fix
+        # the fields the text filter's terms can be part of, and those the conditions fix
+        for p in atoms.text.paths.keys() | paths:
             cands[p] = atoms.text.domain(p, cands[p], _signature(atoms.by_path.get(p, [])))
     source = ("eventSource",)
     text_source = atoms.text is not None and source in atoms.text.paths
