@@ -12,8 +12,7 @@ import pytest
 
 from tests.awsfake.faultproxy import FaultProxy, Request, Rule
 from tests.awsfake.scenarios import DEFAULT_ACCOUNT, Estate
-from tests.collector.test_collect import run
-from watchkeeper.api import connect
+from tests.collector.test_collect import query, run
 from watchkeeper.collector.permissions import CALLER_DEEP_ACTIONS, DEEP_ACTIONS
 
 POLICY = {
@@ -91,11 +90,7 @@ DEEP_COLUMNS: list[tuple[str, str, str, Any]] = [
 
 
 def _value(db: Path, view: str, column: str, where: str) -> Any:
-    con = connect(db)
-    try:
-        rows = con.execute(f"SELECT {column} FROM {view} WHERE {where}").fetchall()
-    finally:
-        con.close()
+    rows = query(db, f"SELECT {column} FROM {view} WHERE {where}")
     assert len(rows) == 1, (view, where, rows)
     value = rows[0][0]
     return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
@@ -166,11 +161,7 @@ ORG_TAGS = [{"Key": "cost-centre", "Value": "security"}, {"Key": "owner", "Value
 
 
 def _organization_rows(db: Path) -> dict[str, tuple[Any, Any]]:
-    con = connect(db)
-    try:
-        got = con.execute("SELECT id, tags, tags_src FROM aws_organizations_account").fetchall()
-    finally:
-        con.close()
+    got = query(db, "SELECT id, tags, tags_src FROM aws_organizations_account")
     return {
         i: (None if t is None else json.loads(t), None if s is None else json.loads(s))
         for i, t, s in got
@@ -227,11 +218,7 @@ def test_region_steampipe_default_is_the_identity_region(
 ):
     estate.account()
     run(db, proxy, regions=regions)
-    con = connect(db)
-    try:
-        got = con.execute("SELECT name, steampipe_default FROM aws_region").fetchall()
-    finally:
-        con.close()
+    got = query(db, "SELECT name, steampipe_default FROM aws_region")
     assert sorted(got) == sorted((r, r in defaults) for r in regions)
 
 
@@ -245,10 +232,6 @@ def test_deep_asks_each_topics_attributes_once_even_when_refused(
     proxy.add(Rule("securityhub", "ListTagsForResource", answer=_hub_tags))
     outcome = run(db, proxy, deep=True)
     refused = [e for e in outcome.errors if e.operation == "GetTopicAttributes"]
-    con = connect(db)
-    try:
-        topics = con.execute("SELECT count(*) FROM aws_sns_topic").fetchone()
-    finally:
-        con.close()
-    assert topics is not None and topics[0] >= 1
-    assert len(refused) == topics[0]
+    ((topics,),) = query(db, "SELECT count(*) FROM aws_sns_topic")
+    assert topics >= 1
+    assert len(refused) == topics

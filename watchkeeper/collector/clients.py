@@ -56,6 +56,23 @@ _ACTING: contextvars.ContextVar[_Acting | None] = contextvars.ContextVar(
 )
 
 
+def _acting() -> _Acting:
+    acting = _ACTING.get()
+    if acting is None:
+        raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
+    return acting
+
+
+def _as_account(acting: _Acting, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` acting for ``acting``'s account. A plain function, not a
+    context manager: this runs around every API call and every page."""
+    token = _ACTING.set(acting)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _ACTING.reset(token)
+
+
 class _Shared:
     """One shared botocore client and the hooks that route each call to its account."""
 
@@ -107,9 +124,7 @@ class _Shared:
 
     @staticmethod
     def _sign_as_account(request: Any, **_: Any) -> None:
-        acting = _ACTING.get()
-        if acting is None:
-            raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
+        acting = _acting()
         if acting.credentials is not None:
             request.context.setdefault("signing", {})["request_credentials"] = acting.credentials
 
@@ -117,11 +132,8 @@ class _Shared:
     def _forward(event: str, **kwargs: Any) -> Any:
         """Like an emitter's emit: every handler runs; the first answer that is not None
         (a retry delay) is the answer."""
-        acting = _ACTING.get()
-        if acting is None:
-            raise UnboundCallError("AWS call on a shared client outside any account's BoundClient")
         answer = None
-        for handler in acting.retry.get(event, ()):
+        for handler in _acting().retry.get(event, ()):
             response = handler(**kwargs)
             if answer is None:
                 answer = response
@@ -253,19 +265,7 @@ class BoundClient:
         return _BoundPaginator(self._client.get_paginator(operation), self._acting)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-        acting = self._acting
-
-        # Set and reset around the call itself, not through acting(): this runs for every
-        # API call, and a generator-based context manager costs more than the two lines.
-        def call(*args: Any, **kwargs: Any) -> Any:
-            token = _ACTING.set(acting)
-            try:
-                return method(*args, **kwargs)
-            finally:
-                _ACTING.reset(token)
-
-        return call
+        return functools.partial(_as_account, self._acting, getattr(self._client, name))
 
 
 class _BoundPaginator:
@@ -276,17 +276,9 @@ class _BoundPaginator:
     def paginate(self, **kwargs: Any) -> Iterator[Any]:
         # The account is set around each page's request only: a generator must not leave
         # it set in its consumer's context between pages.
-        token = _ACTING.set(self._acting)
-        try:
-            pages = iter(self._paginator.paginate(**kwargs))
-        finally:
-            _ACTING.reset(token)
+        pages = iter(_as_account(self._acting, self._paginator.paginate, **kwargs))
         while True:
-            token = _ACTING.set(self._acting)
-            try:
-                page = next(pages, None)
-            finally:
-                _ACTING.reset(token)
+            page = _as_account(self._acting, next, pages, None)
             if page is None:
                 return
             yield page

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from watchkeeper.arns import topic_location
 from watchkeeper.collector import (
@@ -319,7 +319,7 @@ def _run_all(
     return _Handout(pool, workers, fn).run(items)
 
 
-class _Handout:
+class _Handout(Generic[T, R]):
     """The bookkeeping of `_run_all`. Finished items are taken off by their own worker (a
     done callback), and the caller's thread is woken only once a worker's worth of items
     has finished, to hand out as many again: not once per item, each time walking every
@@ -330,12 +330,12 @@ class _Handout:
         self.fn = fn
         self.limit = 4 * workers
         self.low = self.limit - workers  # hand out more once this few are left running
-        self.running: dict[Future[Any], int] = {}
-        self.results: dict[int, Any] = {}
-        self.failed: Future[Any] | None = None
+        self.running: dict[Future[R], int] = {}
+        self.results: dict[int, R] = {}
+        self.failed: Future[R] | None = None
         self.changed = threading.Condition()
 
-    def _finished(self, future: Future[Any]) -> None:
+    def _finished(self, future: Future[R]) -> None:
         with self.changed:
             index = self.running.pop(future)
             if future.cancelled():
@@ -347,7 +347,7 @@ class _Handout:
             if len(self.running) <= self.low or self.failed is not None:
                 self.changed.notify()
 
-    def run(self, items: Iterable[Any]) -> list[Any]:
+    def run(self, items: Iterable[T]) -> list[R]:
         try:
             for index, item in enumerate(items):
                 with self.changed:
