@@ -113,10 +113,10 @@ class Body:
     statuses: tuple[str, ...]
     accounts: list[AccountRow]  # the most failing first, at most ACCOUNT_LIMIT
     accounts_total: int
-    # Laid out by the rule the terminal and the report follow (queries.summary.matrix_kind):
-    # by account (the accounts list above is then every account), by OU, or per control.
-    matrix: Matrix
-    passes: PassCounts  # from ``matrix``: the text and HTML parts print these same lines
+    # From the matrix laid out by the rule the terminal and the report follow
+    # (queries.summary.matrix_kind): nothing by account (the accounts list above is then
+    # every account), else per OU or per control; the text and HTML parts print these lines.
+    passes: PassCounts
     groups: list[FailureGroup]  # at most GROUP_LIMIT (bounded_groups: errors keep a share)
     groups_total: int
     failing_total: int  # failing results (fail and error), not groups
@@ -180,7 +180,6 @@ def build(
 ) -> Body:
     accounts = _accounts(run)
     groups = failure_groups(run.results, ou_of or None)
-    laid_out = matrix(run.results, ou_of or None)
     changes = list(diff.changes[:CHANGE_LIMIT]) if diff is not None else []
     return Body(
         run=run,
@@ -188,8 +187,7 @@ def build(
         statuses=STATUSES,
         accounts=accounts[:ACCOUNT_LIMIT],
         accounts_total=len(accounts),
-        matrix=laid_out,
-        passes=pass_counts(laid_out),
+        passes=pass_counts(matrix(run.results, ou_of or None)),
         groups=bounded_groups(groups),
         groups_total=len(groups),
         failing_total=sum(1 for r in run.results if r.status in FAILING),
