@@ -25,6 +25,7 @@ from watchkeeper.notify.attachments import AttachmentPlan
 from watchkeeper.notify.runs import Change, RunDiff
 from watchkeeper.queries.results import STATUSES, CheckRun
 from watchkeeper.queries.summary import FAILING, FailureGroup, Matrix, failure_groups, matrix
+from watchkeeper.reports.html import jinja_environment
 
 GROUP_LIMIT = 25
 # Of GROUP_LIMIT, the lines kept for error groups (when there are that many): at 1,000
@@ -217,13 +218,9 @@ def _pass_lines(p: PassCounts) -> list[str]:
 
 @functools.cache  # one per process: composing tries up to five messages (attachments.py)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("watchkeeper.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # The report's settings (autoescape, StrictUndefined), with a filter of the e-mail's own:
+    # not an overlay of the report's environment, which would share its filters.
+    env = jinja_environment(jinja2.PackageLoader("watchkeeper.reports", "templates"))
     env.filters["clip"] = clip
     return env
 
