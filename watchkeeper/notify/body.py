@@ -25,6 +25,7 @@ from watchkeeper.notify.attachments import AttachmentPlan
 from watchkeeper.notify.runs import Change, RunDiff
 from watchkeeper.queries.results import STATUSES, CheckRun
 from watchkeeper.queries.summary import FAILING, FailureGroup, Matrix, failure_groups, matrix
+from watchkeeper.reports.html import jinja_environment
 
 GROUP_LIMIT = 25
 # Of GROUP_LIMIT, the lines kept for error groups (when there are that many): at 1,000
@@ -113,10 +114,10 @@ class Body:
     statuses: tuple[str, ...]
     accounts: list[AccountRow]  # the most failing first, at most ACCOUNT_LIMIT
     accounts_total: int
-    # Laid out by the rule the terminal and the report follow (queries.summary.matrix_kind):
-    # by account (the accounts list above is then every account), by OU, or per control.
-    matrix: Matrix
-    passes: PassCounts  # from ``matrix``: the text and HTML parts print these same lines
+    # From the matrix laid out by the rule the terminal and the report follow
+    # (queries.summary.matrix_kind): nothing by account (the accounts list above is then
+    # every account), else per OU or per control; the text and HTML parts print these lines.
+    passes: PassCounts
     groups: list[FailureGroup]  # at most GROUP_LIMIT (bounded_groups: errors keep a share)
     groups_total: int
     failing_total: int  # failing results (fail and error), not groups
@@ -180,7 +181,6 @@ def build(
 ) -> Body:
     accounts = _accounts(run)
     groups = failure_groups(run.results, ou_of or None)
-    laid_out = matrix(run.results, ou_of or None)
     changes = list(diff.changes[:CHANGE_LIMIT]) if diff is not None else []
     return Body(
         run=run,
@@ -188,8 +188,7 @@ def build(
         statuses=STATUSES,
         accounts=accounts[:ACCOUNT_LIMIT],
         accounts_total=len(accounts),
-        matrix=laid_out,
-        passes=pass_counts(laid_out),
+        passes=pass_counts(matrix(run.results, ou_of or None)),
         groups=bounded_groups(groups),
         groups_total=len(groups),
         failing_total=sum(1 for r in run.results if r.status in FAILING),
@@ -219,13 +218,9 @@ def _pass_lines(p: PassCounts) -> list[str]:
 
 @functools.cache  # one per process: composing tries up to five messages (attachments.py)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("watchkeeper.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # The report's settings (autoescape, StrictUndefined), with a filter of the e-mail's own:
+    # not an overlay of the report's environment, which would share its filters.
+    env = jinja_environment(jinja2.PackageLoader("watchkeeper.reports", "templates"))
     env.filters["clip"] = clip
     return env
 

@@ -29,8 +29,8 @@ def text_only(value: object) -> Markup:
 
 
 def jinja_environment(loader: BaseLoader) -> Environment:
-    """A Jinja2 environment with the report's settings over ``loader``; the dashboard's
-    (serve/render.py) can stack its templates over the report's with the same settings."""
+    """A Jinja2 environment with the report's settings over ``loader``: the e-mail's
+    (notify/body.py) is one, with filters of its own; the dashboard overlays environment()."""
     # StrictUndefined: a field the model lacks fails the render instead of printing "".
     # Autoescape always on: names, reasons and JSON come from the AWS account under audit.
     env = Environment(

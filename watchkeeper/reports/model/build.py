@@ -25,9 +25,9 @@ from watchkeeper.queries.evidence import CollectionErrorRow
 from watchkeeper.queries.org import OrgPlacement, placements
 from watchkeeper.queries.results import STATUS_ORDER, CheckRun, Result
 from watchkeeper.queries.summary import matrix_kind
-from watchkeeper.reports.model.display import anchor, iso, pass_anchor
+from watchkeeper.reports.model.display import anchor, iso
 from watchkeeper.reports.model.fixes import remediation_rows
-from watchkeeper.reports.model.matrix import PassLink, account_rows, org_matrix
+from watchkeeper.reports.model.matrix import account_rows, org_matrix
 from watchkeeper.reports.model.passing import pass_groups, usual_chains
 from watchkeeper.reports.model.raw import RawIndex, compact
 from watchkeeper.reports.model.remediation import Command
@@ -135,17 +135,19 @@ def summary_of(
     accounts: dict[str, AccountInfo],
     account_ids: list[str],
     org: dict[str, OrgPlacement],
-    pass_link: PassLink = None,
+    pass_lines: bool = False,
 ) -> Summary:
     """Counts, the matrix (per account when few, else per OU with a drill-down), and every
-    result that is not a pass. A matrix cell links to its verdict; a pass to ``pass_link``'s
-    anchor when given (the main report's pass lines)."""
+    result that is not a pass. A matrix cell links to its verdict; with ``pass_lines`` a pass
+    links to its account's line of passes (the main report's)."""
     by_pair = {(r.control_id, r.account_id): r for r in run.results}
     columns = [MatrixColumn(cid, controls[cid].title, anchor("c", cid)) for cid in judged]
     kind = matrix_kind(len(account_ids), bool(org))  # the terminal's and e-mail's rule too
     few = kind == "account"
-    rows = account_rows(by_pair, judged, accounts, account_ids, pass_link) if few else []
-    matrix = None if few else org_matrix(run.results, judged, accounts, account_ids, org, pass_link)
+    if few:
+        rows, matrix = account_rows(by_pair, judged, accounts, account_ids, pass_lines), None
+    else:
+        rows, matrix = [], org_matrix(run.results, judged, accounts, account_ids, org, pass_lines)
     failing = [
         FailingItem(
             r.control_id,
@@ -321,15 +323,9 @@ def build_report(
     """The main report of ``run``: every exception in full, every pass on one line."""
     b = basis or report_basis(con, run, catalog, redact, title, now=now)
     run = b.report_run
+    # No pass is drawn as a verdict here: a passing cell links to its account's line.
     summary = summary_of(
-        run,
-        b.judged,
-        b.controls,
-        b.accounts,
-        b.account_ids,
-        b.placements,
-        # No pass is drawn as a verdict here: a passing cell links to its account's line.
-        lambda _control, account: pass_anchor(account),
+        run, b.judged, b.controls, b.accounts, b.account_ids, b.placements, pass_lines=True
     )
     raw = RawIndex(con, b.snapshot_ids, b.redactor)
     sections = control_sections(

@@ -8,11 +8,11 @@ terminal and the e-mail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from watchkeeper.queries.org import OrgPlacement, ou_label
 from watchkeeper.queries.results import STATUS_ORDER, Result, Status
-from watchkeeper.reports.model.display import anchor
+from watchkeeper.reports.model.display import anchor, pass_anchor
 from watchkeeper.reports.model.types import (
     AccountInfo,
     DrillGroup,
@@ -23,23 +23,19 @@ from watchkeeper.reports.model.types import (
     RateRow,
 )
 
-__all__ = ["ALL_ACCOUNTS", "PassLink", "account_rows", "org_matrix"]
+__all__ = ["ALL_ACCOUNTS", "account_rows", "org_matrix"]
 
 ALL_ACCOUNTS = "All accounts"
 
-# Where a passing cell links, given (control, account): the main report draws no pass as a
-# verdict, only one line per account (display.pass_anchor); a pack draws every verdict.
-PassLink = Callable[[str, str], str] | None  # None: to the verdict, as any other cell
-
 
 def _cell(
-    by_pair: Mapping[tuple[str, str], Result], cid: str, a: str, pass_link: PassLink
+    by_pair: Mapping[tuple[str, str], Result], cid: str, a: str, pass_lines: bool
 ) -> MatrixCell:
     r = by_pair.get((cid, a))
     if r is None:
         return MatrixCell(cid, None, None)
-    if r.status == "pass" and pass_link is not None:
-        return MatrixCell(cid, r.status, pass_link(cid, a))
+    if r.status == "pass" and pass_lines:
+        return MatrixCell(cid, r.status, pass_anchor(a))
     return MatrixCell(cid, r.status, anchor("v", cid, a))
 
 
@@ -48,12 +44,13 @@ def account_rows(
     judged: list[str],
     accounts: Mapping[str, AccountInfo],
     account_ids: list[str],
-    pass_link: PassLink = None,
+    pass_lines: bool = False,
 ) -> list[MatrixRow]:
-    """One row of verdict symbols per account, each cell linking to its verdict (a pass:
-    to ``pass_link``'s anchor when given)."""
+    """One row of verdict symbols per account, each cell linking to its verdict; with
+    ``pass_lines`` a pass links to its account's pass line instead (display.pass_anchor:
+    the main report draws no pass as a verdict, a pack draws every one)."""
     return [
-        MatrixRow(accounts[a], [_cell(by_pair, cid, a, pass_link) for cid in judged])
+        MatrixRow(accounts[a], [_cell(by_pair, cid, a, pass_lines) for cid in judged])
         for a in account_ids
     ]
 
@@ -71,7 +68,7 @@ def org_matrix(
     accounts: Mapping[str, AccountInfo],
     account_ids: list[str],
     placements: Mapping[str, OrgPlacement],
-    pass_link: PassLink = None,
+    pass_lines: bool = False,
 ) -> OrgMatrix:
     by_pair = {(r.control_id, r.account_id): r for r in results}
     by_ou = bool(placements)
@@ -103,7 +100,7 @@ def org_matrix(
                     here,
                     label,
                     len(members),
-                    account_rows(by_pair, judged, accounts, unclean, pass_link),
+                    account_rows(by_pair, judged, accounts, unclean, pass_lines),
                 )
             )
     return OrgMatrix(by_ou, rows, drill)
