@@ -2,12 +2,15 @@
 
     python -m bench.fix_bench [--accounts 100 300 1000] [--regions 17] [--broken 0.05]
                               [--runs 1] [--estate DB] [--json out.json]
+                              [--code /work/main --code .]
 
 The estate is check_bench's (``build``/``_estate``: each account a multi-region trail, the
 CIS filters, alarms, a topic; ``--broken`` share of the accounts has one broken link), or a
 copy of ``--estate`` (a database that check_bench or an earlier run built; one size). One
-`check` runs first (check_bench's own child), then each format's plan runs in a child
-process of its own: the plan read from the stored check run, rendered, written to a file.
+`check` runs first (check_bench's own child, with the last ``--code``), then each format's
+plan runs in a child process of its own with one ``--code`` checkout first on PYTHONPATH: the
+plan read from the stored check run, rendered, written to a file. With several ``--code``
+they take turns on the same stored run, so before/after figures come from one run.
 Reports per size and format the child's wall (whole process, and plan + render inside it),
 CPU seconds and peak RSS (wait4), and the plan's size: chains, steps, bytes. `--apply`
 needs moto and is not benched here.
@@ -17,18 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.check_bench import ALL_REGIONS, _estate
-from bench.check_bench import _measure as _measure_check
+# Nothing from bench/ at module level: the child runs this file with another checkout first
+# on PYTHONPATH, whose bench/ may be older (the parent imports check_bench in main()).
 
 FORMATS = ("text", "sh", "terraform", "cloudformation", "json")
 
@@ -58,18 +58,11 @@ def _child(db: Path, fmt: str, out: Path) -> None:
 
 
 def _measure(db: Path, fmt: str, code: Path) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=str(code))
+    from bench.check_bench import child_figures
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"plan.{fmt}"
-        cmd = [sys.executable, "-m", "bench.fix_bench", "--child", str(db), fmt, str(out)]
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=code)
-        text = proc.stdout.read() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"fix --plan --format {fmt} failed")
-    figures: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
+        figures, wall, usage = child_figures(__file__, ["--child", str(db), fmt, str(out)], code)
     figures["process_wall_s"] = round(wall, 3)
     figures["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
     figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
@@ -86,13 +79,22 @@ def main() -> None:
     ap.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     ap.add_argument("--estate", type=Path, help="copy this estate database (one size)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        help="checkout to measure (repeat to compare side by side; default: this one)",
+    )
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         db, fmt, out = args.child
         _child(Path(db), fmt, Path(out))
         return
-    code = Path(__file__).resolve().parent.parent
+    from bench.check_bench import ALL_REGIONS, _estate
+    from bench.check_bench import _measure as _measure_check
+
+    codes: list[Path] = args.code or [Path(__file__).resolve().parent.parent]
     regions = ALL_REGIONS[: args.regions]
     sizes = [0] if args.estate else args.accounts
     results: list[dict[str, Any]] = []
@@ -105,25 +107,29 @@ def main() -> None:
             else:
                 _estate(db, n, regions, args.noise, args.broken)
             print(f"{n or args.estate} accounts: built in {time.perf_counter() - t0:.1f}s")
-            check = _measure_check(db, code)
+            check = _measure_check(db, codes[-1])
             print(f"  check: {check['check_s']}s {check['counts']}", flush=True)
             for fmt in args.formats:
-                runs = [_measure(db, fmt, code) for _ in range(args.runs)]
-                row = {"accounts": n, "format": fmt, **runs[-1]}
-                for key in ("plan_s", "render_s", "process_wall_s", "cpu_s", "peak_rss_mb"):
-                    row[key] = round(statistics.median(r[key] for r in runs), 3)
-                results.append(row)
-                print(f"  {fmt}: {json.dumps(row)}", flush=True)
+                runs: dict[Path, list[dict[str, Any]]] = {c: [] for c in codes}
+                for _ in range(args.runs):
+                    for c in codes:  # interleaved: the neighbours' load falls on each alike
+                        runs[c].append(_measure(db, fmt, c))
+                for c, side in runs.items():
+                    row = {"accounts": n, "format": fmt, "code": str(c), **side[-1]}
+                    for key in ("plan_s", "render_s", "process_wall_s", "cpu_s", "peak_rss_mb"):
+                        row[key] = round(statistics.median(r[key] for r in side), 3)
+                    results.append(row)
+                    print(f"  {fmt}: {json.dumps(row)}", flush=True)
     print(
-        "| accounts | format | wall s | plan s | render s | CPU s | peak RSS MB | chains | "
-        "steps | bytes |"
+        "| accounts | format | code | wall s | plan s | render s | CPU s | peak RSS MB | "
+        "chains | steps | bytes |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['accounts']} | {r['format']} | {r['process_wall_s']} | {r['plan_s']} | "
-            f"{r['render_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | {r['chains']} | "
-            f"{r['steps']} | {r['bytes']} |"
+            f"| {r['accounts']} | {r['format']} | {r['code']} | {r['process_wall_s']} | "
+            f"{r['plan_s']} | {r['render_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | "
+            f"{r['chains']} | {r['steps']} | {r['bytes']} |"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -8,14 +8,7 @@ from __future__ import annotations
 from watchkeeper.analyst.catalog_base import ACC, AL, CTS, LG, ORG, TA, Column
 
 DEEP = "NULL unless collected with `collect --deep` ([collect] deep = true)"
-DEEP_TABLES = (
-    "aws_cloudtrail_trail",
-    "aws_cloudwatch_log_group",
-    "aws_cloudwatch_alarm",
-    "aws_sns_topic",
-    "aws_sns_topic_subscription",
-    "aws_securityhub_hub",
-)
+# The tables whose per-resource calls `collect --deep` makes, and those calls.
 _DEEP_SOURCES = {
     "aws_cloudtrail_trail": "cloudtrail:ListTags + cloudtrail:GetInsightSelectors",
     "aws_cloudwatch_log_group": "logs:ListTagsForResource + logs:GetDataProtectionPolicy",
@@ -26,11 +19,11 @@ _DEEP_SOURCES = {
 }
 DEEP_COLUMNS: dict[str, Column] = {
     **{
-        t: Column(
+        table: Column(
             "Answers of the per-resource calls, JSON keyed by operation (schema 6); " + DEEP,
-            _DEEP_SOURCES[t],
+            source,
         )
-        for t in DEEP_TABLES
+        for table, source in _DEEP_SOURCES.items()
     },
     "aws_organizations_account": Column(
         "The account's tags as the organization lists them, JSON keyed by operation "

@@ -26,8 +26,8 @@ from watchkeeper.analyst.catalog_base import (
     ROOT,
     SU,
     TA,
+    Column,
 )
-from watchkeeper.analyst.catalog_base import Column as Column  # serve/pages/sql.py uses it
 from watchkeeper.analyst.catalog_steampipe import DEEP_COLUMNS, STEAMPIPE_COLUMNS
 from watchkeeper.errors import UserError
 

@@ -15,6 +15,7 @@ from watchkeeper.queries.catalog import Control
 from watchkeeper.queries.evidence import (
     ChainObjects,
     CollectionErrorRow,
+    LinkVerdict,
     MetricFilterEvidence,
     PatternCoverage,
     SecurityHubEvidence,
@@ -232,7 +233,7 @@ def metric_filter_result(
     )
 
 
-def _cannot_verify(first: Any, best: ChainRow, facts: AccountFacts) -> str | None:
+def _cannot_verify(first: LinkVerdict, best: ChainRow, facts: AccountFacts) -> str | None:
     """Why the chain's first link not held cannot be judged (an error, not a fail), or None
     when it is a real break. One rule for every such case: the link's input was not read
     (held is NULL), or it lives in an account and region whose collection does not show it

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from watchkeeper.analyst.catalog_base import Column as DocColumn
 from watchkeeper.analyst.catalog_tables import KINDS, TABLES, TableDoc, columns
-from watchkeeper.analyst.catalog_tables import Column as DocColumn
 from watchkeeper.serve.console import Console, ConsoleError, ConsoleResult
 
 __all__ = ["EXAMPLES", "SqlPage", "TableHelp", "cell_text", "csv_text", "sql_page", "table_help"]
