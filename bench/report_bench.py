@@ -6,8 +6,10 @@
 Builds the synthetic snapshot of bench/check_bench.py with every account's chain correct
 and 5 % of the accounts (evenly spread) broken in one link of one control. Then:
 
-- ``check``: one child process runs the check (the code of the first ``--code``) and
-  stores the run as a pickle: its wall, CPU and peak RSS are the check's own (DuckDB);
+- ``check``: for each ``--code``, one child process runs the check with that code and
+  stores its run as a pickle: its wall, CPU and peak RSS are the check's own (DuckDB).
+  Each code renders its own check's run: a run carries what its reports reuse (the
+  results digest, which the check computes);
 - for each ``--code`` (this checkout by default; give two, e.g. the commit before a
   change and this checkout, for before/after figures side by side in one run), a fresh
   child process per stage loads that run and renders, with that code first on PYTHONPATH:
@@ -24,9 +26,10 @@ child). It writes a run into the estate's database, like the real command.
 
 ``--repeat N`` measures each stage N times and adds the median of each figure.
 
-``--estate DIR`` keeps the snapshot and the check run in DIR and reuses them when they are
-there (the estate takes minutes to build at 1,000 accounts); the check's figures are then
-not measured again.
+``--estate DIR`` keeps the snapshot and each code's check run in DIR and reuses them when
+they are there (the estate takes minutes to build at 1,000 accounts); the check's figures
+are then not measured again. A run is kept per checkout path: delete it after changing
+that checkout's check.
 
 Each render stage reports wall and CPU seconds of the child and of the PDF workers it
 reaped (wait4), and the peak RSS of the largest of those processes: the render's own,
@@ -40,6 +43,7 @@ PDF < 60 s; the whole ``report`` command's peak RSS < 1 GB; packs for all 1,000 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pickle
@@ -55,6 +59,12 @@ from typing import Any
 
 RENDER_STAGES = ("html", "pdf", "packs")
 STAGES = (*RENDER_STAGES, "command")
+
+
+def _run_name(code: Path) -> str:
+    """The file of ``code``'s check run in an estate: per checkout path."""
+    where = hashlib.sha256(str(code.resolve()).encode()).hexdigest()[:8]
+    return f"run.{code.resolve().name}.{where}.pickle"
 
 
 def _rss_mb() -> float:
@@ -227,11 +237,11 @@ def main() -> None:
         home = args.estate or Path(tmp)
         home.mkdir(parents=True, exist_ok=True)
         db = home / "bench.duckdb"
-        run_file = home / "run.pickle"
-        if args.estate and db.exists() and run_file.exists():
-            print(f"estate and check run reused from {home}", flush=True)
+        run_files = {code: home / _run_name(code) for code in codes}
+        if args.estate and db.exists():
+            print(f"estate reused from {home}", flush=True)
         else:
-            for stale in (db, run_file):
+            for stale in (db, *run_files.values()):
                 stale.unlink(missing_ok=True)
             t = time.perf_counter()
             col = build(args.accounts, regions, args.noise, broken_share=args.broken)
@@ -242,12 +252,17 @@ def main() -> None:
             sid = begin_snapshot(db, col.accounts, regions, col.caller_arn)
             complete_snapshot(db, sid, col)
             print(f"estate: {time.perf_counter() - t:.1f}s", flush=True)
-            check = _spawn(
-                ["--child", "check", "--db", str(db), "--run-file", str(run_file)], codes[0]
-            )
-            figures["check"] = check
-            print("check", json.dumps(check), flush=True)
+        checks: dict[Path, dict[str, Any]] = {}
+        for code, run_file in run_files.items():
+            if run_file.exists():
+                print(f"{code}: check run reused from {run_file}", flush=True)
+                continue
+            args_check = ["--child", "check", "--db", str(db), "--run-file", str(run_file)]
+            checks[code] = _spawn(args_check, code)
+            print(code, "check", json.dumps(checks[code]), flush=True)
         per_code: dict[Path, dict[str, Any]] = {code: {} for code in codes}
+        for code, check in checks.items():
+            per_code[code]["check"] = check
         # Rounds outside, codes inside: before and after take turns under the same load.
         for stage in args.stages.split(","):
             if stage not in STAGES:
@@ -259,6 +274,7 @@ def main() -> None:
                     if stage == "command":
                         got = _command_stage(db, out, code)
                     else:
+                        run_file = run_files[code]
                         got = _render_stage(stage, db, run_file, out, code, packs, args.accounts)
                     per_code[code].setdefault(f"{stage}_runs", []).append(got)
                     print(code, stage, n + 1, json.dumps(got), flush=True)
@@ -267,8 +283,8 @@ def main() -> None:
             for stage in args.stages.split(","):
                 runs = per.pop(f"{stage}_runs")
                 per[stage] = runs[-1] if len(runs) == 1 else {**_median(runs), "runs": runs}
-                if stage in ("html", "pdf") and "check" in figures:
-                    check = figures["check"]
+                if stage in ("html", "pdf") and "check" in per:
+                    check = per["check"]
                     per[f"check_plus_{stage}"] = {
                         "wall_s": round(check["wall_s"] + per[stage]["wall_s"], 1),
                         "cpu_s": round(check["cpu_s"] + per[stage]["cpu_s"], 1),

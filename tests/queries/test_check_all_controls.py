@@ -4,6 +4,7 @@ the `check` and `controls` commands, their formats and exit codes."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -116,6 +117,16 @@ def test_cli_check_formats_and_exit_codes(two_accounts: Path, tmp_path: Path):
     doc = json.loads(res.stdout)
     assert doc["benchmark"] == "cis-v5.0.0"
     assert set(doc["snapshot"]) == {"id", "collected_at", "sha256"}
+    # The results hash, by its definition (canonical JSON per verdict, a newline after each),
+    # over the results as printed; the stored run carries the same one.
+    h = hashlib.sha256()
+    for r in doc["results"]:
+        h.update(json.dumps(r, sort_keys=True).encode() + b"\n")
+    assert doc["results_sha256"] == h.hexdigest()
+    con = duckdb.connect(db, read_only=True)
+    stored = con.execute("SELECT results_sha256 FROM check_run WHERE run_id = ?", [doc["run_id"]])
+    assert stored.fetchall() == [(doc["results_sha256"],)]
+    con.close()
     first = doc["results"][0]
     for key in (
         "control_id",

@@ -100,7 +100,18 @@ def _deviations(names: dict[str, str], usual: dict[str, str]) -> list[tuple[str,
 
 
 def _masker(redactor: Redactor | None) -> Callable[[str], str]:
-    return redactor.text if redactor is not None else str
+    if redactor is None:
+        return str
+    # Names repeat across accounts built from one template: mask each distinct one once.
+    seen: dict[str, str] = {}
+
+    def mask(text: str) -> str:
+        out = seen.get(text)
+        if out is None:
+            out = seen[text] = redactor.text(text)
+        return out
+
+    return mask
 
 
 def usual_chains(
@@ -150,7 +161,9 @@ def pass_groups(
         snaps = [int(r.evidence.get("snapshot_id") or 0) for r in rs]
         snap = Counter(snaps).most_common(1)[0][0]
         # Masked before comparing, as the key's names are: masking is the same every time.
-        chains = [{k: mask(v) for k, v in _names(r).items()} for r in rs]
+        chains = [_names(r) for r in rs]
+        if redactor is not None:
+            chains = [{k: mask(v) for k, v in n.items()} for n in chains]
         devs = [
             _deviations(n, key[r.control_id][0]) if n else []
             for r, n in zip(rs, chains, strict=True)
