@@ -72,22 +72,24 @@ def _passes(results: list[Result]) -> list[Result]:
     return [r for r in results if r.status == "pass"]
 
 
-def _usual(rs: list[Result], chains: list[dict[str, str]]) -> tuple[dict[str, str], str | None]:
-    """Per link the name most of ``rs`` (their ``chains``) have (ties: the first account's),
-    and the note."""
+def _usual(
+    chains: list[dict[str, str]], notes: list[str | None]
+) -> tuple[dict[str, str], str | None]:
+    """Per link the name most of the ``chains`` have (ties: the first account's), and the
+    note most of their ``notes`` are."""
     counts: dict[str, Counter[str]] = {}
     for chain in chains:
         for label, name in chain.items():
             counts.setdefault(label, Counter())[name] += 1
-    half = len(rs) / 2
+    half = len(chains) / 2
     # A link only some chains have (a second subscriber kind, say) is usual only if most do.
     names = {
         label: c.most_common(1)[0][0]
         for label in _LABELS
         if (c := counts.get(label)) and c.most_common(1)[0][1] > half
     }
-    notes = Counter(_note(r) for r in rs)
-    note, n = notes.most_common(1)[0] if notes else (None, 0)
+    counted = Counter(notes)
+    note, n = counted.most_common(1)[0] if counted else (None, 0)
     return names, note if n > half else None
 
 
@@ -128,11 +130,10 @@ def usual_chains(
     for cid in sorted(by_control, key=lambda c: control_order[c]):
         rs = sorted(by_control[cid], key=lambda r: r.account_id)
         chains = [_names(r) for r in rs]
-        names, note = _usual(rs, chains)
+        notes = [_note(r) for r in rs]
+        names, note = _usual(chains, notes)
         same = sum(
-            1
-            for r, n in zip(rs, chains, strict=True)
-            if not _deviations(n, names) and _note(r) == note
+            1 for n, t in zip(chains, notes, strict=True) if t == note and not _deviations(n, names)
         )
         pairs = [(label, mask(names[label])) for label in _LABELS if label in names]
         out.append(UsualChain(cid, pairs, mask(note) if note else note, len(rs), same))
